@@ -1,0 +1,82 @@
+"""The ``shieldwall`` command: every domain's commands under one root.
+
+Errors reach the user as one line on stderr with a documented exit code (see
+``shieldwall.errors``); a traceback is shown only with ``SHIELDWALL_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from shieldwall import __version__
+from shieldwall.audit.cli import app as audit_app
+from shieldwall.db.cli import app as db_app
+from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
+from shieldwall.findings.cli import app as findings_app
+from shieldwall.ingest.cli import formats_command, import_command
+from shieldwall.inventory.cli import app as inventory_app
+
+app = typer.Typer(
+    name="shieldwall",
+    help="Security program control plane: inventory, findings, and the evidence they work.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(findings_app, name="findings")
+app.command("import")(import_command)
+app.command("formats")(formats_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shieldwall {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Shieldwall."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = os.environ.get("SHIELDWALL_DEBUG", "").lower() in ("1", "true", "yes")
+    try:
+        # Outside standalone mode click returns the code of a `typer.Exit` instead of exiting.
+        code = app(args=argv, prog_name="shieldwall", standalone_mode=False)
+    except typer.Abort:
+        _fail("aborted", 130)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value...
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "shieldwall"
+        _fail(f"{exc.format_message()} (see `{command} --help`)", EXIT_BAD_INPUT)
+    except ShieldwallError as exc:
+        _fail(exc.message, exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if debug:
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        _fail(
+            f"internal error: {type(exc).__name__}: {detail} "
+            "(a bug; SHIELDWALL_DEBUG=1 shows where)",
+            EXIT_INTERNAL,
+        )
+    else:
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)

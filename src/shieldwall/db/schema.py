@@ -1,0 +1,13 @@
+"""The whole schema: importing this module registers every domain's tables.
+
+Whole-database operations (migrations, backup and restore) use ``metadata`` from here; domain
+code imports only its own models.
+"""
+
+from shieldwall.audit import models as _audit  # noqa: F401
+from shieldwall.db.base import Base
+from shieldwall.findings import models as _findings  # noqa: F401
+from shieldwall.ingest import models as _ingest  # noqa: F401
+from shieldwall.inventory import models as _inventory  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Findings: one deduplicated, tracked list of problems per service."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shieldwall.db.base import Base, JSONType, UTCDateTime
+from shieldwall.inventory.models import Service
+
+
+class Finding(Base):
+    """One problem in one service, however many tools and scans report it.
+
+    Raw secrets are never stored: ``secret_hash`` identifies the secret and
+    ``secret_preview`` shows a redacted form. Text from reports is stored as given (after
+    control characters are removed); snippets only as a hash.
+    """
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(16), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    rule_id: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))
+    severity_source: Mapped[str] = mapped_column(String(16))
+    tool_severity: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(24))
+    status_source: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_by: Mapped[str | None] = mapped_column(String(200))
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cwe_ids: Mapped[list[str]] = mapped_column(JSONType)
+    vulnerability_ids: Mapped[list[str]] = mapped_column(JSONType)
+    references: Mapped[list[str]] = mapped_column(JSONType)
+    path: Mapped[str | None] = mapped_column(String(4096))
+    line: Mapped[int | None] = mapped_column(Integer)
+    end_line: Mapped[int | None] = mapped_column(Integer)
+    snippet_hash: Mapped[str | None] = mapped_column(String(64))
+    component_purl: Mapped[str | None] = mapped_column(String(2048))
+    component_name: Mapped[str | None] = mapped_column(String(1000))
+    component_version: Mapped[str | None] = mapped_column(String(256))
+    ecosystem: Mapped[str | None] = mapped_column(String(64))
+    fixed_version: Mapped[str | None] = mapped_column(String(256))
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    secret_preview: Mapped[str | None] = mapped_column(String(64))
+    tools: Mapped[list[str]] = mapped_column(JSONType)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    service: Mapped[Service] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("service_id", "fingerprint"),
+        Index("ix_findings_service_status", "service_id", "status"),
+        Index("ix_findings_status_severity", "status", "severity"),
+    )

@@ -1,0 +1,228 @@
+"""Listing, showing and triaging findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from shieldwall.audit import service as audit
+from shieldwall.audit.models import AuditEntry
+from shieldwall.clock import isoformat, utcnow
+from shieldwall.errors import InputError, NotFoundError
+from shieldwall.findings.models import Finding
+from shieldwall.findings.schemas import FindingRow
+from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Severity, Source, Status
+from shieldwall.ingest.models import ReportImport, ScanStream, Sighting
+from shieldwall.inventory.models import Service
+
+SEVERITY_ORDER = case({s.value: s.rank for s in Severity}, value=Finding.severity, else_=-1)
+
+
+class SortKey(StrEnum):
+    SEVERITY = "severity"
+    FIRST_SEEN = "first_seen"
+    LAST_SEEN = "last_seen"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    services: Sequence[str] = ()
+    statuses: Sequence[Status] = tuple(sorted(ACTIVE_STATUSES))
+    severities: Sequence[Severity] = ()
+    kinds: Sequence[Kind] = ()
+    tool: str | None = None
+
+
+def list_findings(
+    session: Session,
+    flt: FindingFilter,
+    *,
+    sort: SortKey = SortKey.SEVERITY,
+    limit: int | None = None,
+) -> tuple[list[FindingRow], int]:
+    """The matching findings (at most ``limit``) and how many match in all."""
+    query = select(Finding, Service.name).join(Service, Service.id == Finding.service_id)
+    conditions = []
+    if flt.services:
+        known = set(session.scalars(select(Service.name).where(Service.name.in_(flt.services))))
+        missing = [name for name in flt.services if name not in known]
+        if missing:
+            raise NotFoundError(f"service {missing[0]!r} is not in the inventory")
+        conditions.append(Service.name.in_(flt.services))
+    if flt.statuses:
+        conditions.append(Finding.status.in_([s.value for s in flt.statuses]))
+    if flt.severities:
+        conditions.append(Finding.severity.in_([s.value for s in flt.severities]))
+    if flt.kinds:
+        conditions.append(Finding.kind.in_([k.value for k in flt.kinds]))
+    query = query.where(*conditions)
+    if flt.tool:
+        with_tool = select(Sighting.finding_id).join(
+            ScanStream, ScanStream.id == Sighting.stream_id
+        )
+        query = query.where(Finding.id.in_(with_tool.where(ScanStream.tool == flt.tool)))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    order = {
+        SortKey.SEVERITY: (SEVERITY_ORDER.desc(), Service.name, Finding.first_seen, Finding.id),
+        SortKey.FIRST_SEEN: (Finding.first_seen.desc(), Finding.id),
+        SortKey.LAST_SEEN: (Finding.last_seen.desc(), Finding.id),
+        SortKey.SERVICE: (Service.name, SEVERITY_ORDER.desc(), Finding.id),
+    }[sort]
+    query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [FindingRow.of(finding, service) for finding, service in session.execute(query)]
+    return rows, total
+
+
+def get_finding(session: Session, uid: str) -> tuple[Finding, str]:
+    row = session.execute(
+        select(Finding, Service.name)
+        .join(Service, Service.id == Finding.service_id)
+        .where(Finding.uid == uid)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no finding with id {uid!r}")
+    return row[0], row[1]
+
+
+def finding_detail(session: Session, uid: str) -> dict[str, Any]:
+    """Everything about one finding: its row, description, where it was seen, its history."""
+    finding, service = get_finding(session, uid)
+    streams = session.execute(
+        select(
+            ScanStream.tool,
+            ScanStream.branch,
+            Sighting.present,
+            ReportImport.uid,
+            ReportImport.started_at,
+        )
+        .join(Sighting, Sighting.stream_id == ScanStream.id)
+        .join(ReportImport, ReportImport.id == Sighting.last_import_id)
+        .where(Sighting.finding_id == finding.id)
+        .order_by(ScanStream.tool, ScanStream.branch)
+    )
+    history = session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "finding", AuditEntry.entity_id == finding.uid)
+        .order_by(AuditEntry.seq)
+    ).scalars()
+    return {
+        **FindingRow.of(finding, service).model_dump(mode="json"),
+        "description": finding.description,
+        "references": finding.references,
+        "snippet_hash": finding.snippet_hash,
+        "status_by": finding.status_by,
+        "status_at": isoformat(finding.status_at),
+        "sightings": [
+            {
+                "tool": tool,
+                "branch": branch,
+                "present": present,
+                "last_import": imp,
+                "last_import_at": isoformat(at),
+            }
+            for tool, branch, present, imp, at in streams
+        ],
+        "history": [
+            {"at": isoformat(e.at), "actor": e.actor, "action": e.action, "after": e.after}
+            for e in history
+        ],
+    }
+
+
+def triage(session: Session, uid: str, status: Status, reason: str, actor: str) -> FindingRow:
+    """A person's assessment. ``false_positive`` and ``not_affected`` stand across re-imports;
+    ``open`` hands the finding back to the scan lifecycle (fixed at once if no scan reports it)."""
+    reason = reason.strip()
+    if not reason:
+        raise InputError("a triage needs a reason (--reason)")
+    if status not in (Status.FALSE_POSITIVE, Status.NOT_AFFECTED, Status.OPEN):
+        raise InputError(f"triage sets false_positive, not_affected or open, not {status.value}")
+    finding, service = get_finding(session, uid)
+    before = _assessment(finding)
+    now = utcnow()
+    target: Status = status
+    if status is Status.OPEN:
+        reported = session.scalar(
+            select(func.count()).where(
+                Sighting.finding_id == finding.id, Sighting.present.is_(True)
+            )
+        )
+        target = Status.OPEN if reported else Status.FIXED
+        finding.fixed_at = None if reported else now
+    finding.status = target.value
+    finding.status_source = Source.PERSON.value
+    finding.status_reason = reason[:2000]
+    finding.status_by = actor
+    finding.status_at = now
+    after = _assessment(finding)
+    if before != after:
+        audit.record(
+            session,
+            actor=actor,
+            action="finding.triaged",
+            entity_type="finding",
+            entity_id=finding.uid,
+            before=before,
+            after=after,
+        )
+    return FindingRow.of(finding, service)
+
+
+def _assessment(finding: Finding) -> dict[str, Any]:
+    return {
+        "status": finding.status,
+        "status_source": finding.status_source,
+        "status_reason": finding.status_reason,
+    }
+
+
+def summary_by_service(session: Session) -> list[dict[str, Any]]:
+    """Per service: open findings by severity, and how many are fixed or dismissed."""
+    active = [s.value for s in ACTIVE_STATUSES]
+    columns = [
+        func.sum(
+            case((Finding.status.in_(active) & (Finding.severity == s.value), 1), else_=0)
+        ).label(s.value)
+        for s in Severity
+    ]
+    query = (
+        select(
+            Service.name,
+            *columns,
+            func.sum(case((Finding.status.in_(active), 1), else_=0)).label("open"),
+            func.sum(case((Finding.status == Status.FIXED.value, 1), else_=0)).label("fixed"),
+            func.sum(
+                case(
+                    (
+                        Finding.status.in_(
+                            [Status.FALSE_POSITIVE.value, Status.NOT_AFFECTED.value]
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("dismissed"),
+        )
+        .select_from(Service)
+        .outerjoin(Finding, Finding.service_id == Service.id)
+        .group_by(Service.name)
+        .order_by(Service.name)
+    )
+    return [
+        {
+            "service": row.name,
+            **{s.value: int(getattr(row, s.value) or 0) for s in Severity},
+            "open": int(row.open or 0),
+            "fixed": int(row.fixed or 0),
+            "dismissed": int(row.dismissed or 0),
+        }
+        for row in session.execute(query)
+    ]

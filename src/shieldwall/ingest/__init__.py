@@ -1,0 +1,1 @@
+"""Reading scanner reports into findings: formats, detection, and the scan-stream lifecycle."""

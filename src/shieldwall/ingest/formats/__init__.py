@@ -1,0 +1,1 @@
+"""One module per report format; each defines ``FORMAT`` (see ``shieldwall.ingest.registry``)."""

@@ -1,0 +1,383 @@
+"""SARIF 2.1.0 from any tool (CodeQL, Semgrep, Bandit, gitleaks, checkov, Trivy, Grype...).
+
+Two passes over the file: the outline (each run's tool, rules, base URIs and artifacts,
+without its results) and then the results one at a time, each paired with its run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from shieldwall.findings.vocabulary import Kind, Severity, Status
+from shieldwall.ingest import jsonstream
+from shieldwall.ingest.normalize import (
+    build_purl,
+    cwe_ids,
+    kind_for_package,
+    normalize_path,
+    severity_from_score,
+    severity_from_text,
+    tool_name,
+    vulnerability_ids,
+)
+from shieldwall.ingest.parsing import (
+    description,
+    dig,
+    integer,
+    iter_dicts,
+    labelled_lines,
+    mapping,
+    references,
+    rule,
+    sequence,
+    strings,
+    text,
+    title,
+)
+from shieldwall.ingest.records import RawComponent, RawFinding, Record, ToolRun
+from shieldwall.ingest.source import Head, ReportSource
+
+_RUN_BULK = (
+    "results",
+    "invocations",
+    "threadFlowLocations",
+    "graphs",
+    "logicalLocations",
+    "webRequests",
+    "webResponses",
+    "addresses",
+    "notifications",
+)
+_SKIPPED_KINDS = frozenset({"pass", "notApplicable", "informational"})
+_LEVELS = {
+    "error": Severity.HIGH,
+    "warning": Severity.MEDIUM,
+    "note": Severity.LOW,
+    "none": Severity.INFO,
+}
+
+SECRET_TOOLS = frozenset(
+    {
+        "gitleaks",
+        "trufflehog",
+        "detect-secrets",
+        "ggshield",
+        "gitguardian",
+        "secretlint",
+        "betterleaks",
+        "kingfisher",
+        "noseyparker",
+        "whispers",
+        "shieldwall-secrets",
+    }
+)
+IAC_TOOLS = frozenset(
+    {
+        "checkov",
+        "tfsec",
+        "kics",
+        "terrascan",
+        "tflint",
+        "kube-linter",
+        "kubescape",
+        "cfn-lint",
+        "cfn_nag",
+        "hadolint",
+        "dockle",
+        "snyk-iac",
+        "trivy-config",
+        "defsec",
+    }
+)
+DEPENDENCY_TOOLS = frozenset(
+    {
+        "trivy",
+        "grype",
+        "dependency-check",
+        "osv-scanner",
+        "snyk",
+        "snyk-open-source",
+        "npm-audit",
+        "pip-audit",
+        "retire.js",
+        "blackduck",
+        "dependabot",
+        "shieldwall-dependencies",
+    }
+)
+WEB_TOOLS = frozenset({"zap", "owasp-zap", "burp", "burp-suite", "nuclei", "nikto", "arachni"})
+
+_VULN_IN_TEXT = re.compile(
+    r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|PYSEC-\d{4}-\d+|GO-\d{4}-\d+|RUSTSEC-\d{4}-\d+)",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+
+
+class SarifFormat:
+    name = "sarif"
+    title = "SARIF 2.1.0 (any tool)"
+    syntaxes = frozenset({"json"})
+
+    def detect(self, head: Head) -> bool:
+        schema = str(head.value("$schema") or "").lower()
+        return head.has("runs") and (head.value("version") == "2.1.0" or "sarif" in schema)
+
+    def parse(self, source: ReportSource) -> Iterator[Record]:
+        skip = {f"runs.item.{key}" for key in _RUN_BULK}
+        document = mapping(jsonstream.outline(source, skip))
+        version = document.get("version")
+        if version != "2.1.0":
+            raise source.error(f"SARIF version {version!r} is not supported (only 2.1.0)")
+        runs = [_Run(run) for run in sequence(document.get("runs"))]
+        for run in runs:
+            yield ToolRun(run.tool, run.version)
+        for (run_index,), result in jsonstream.items(source, "runs.item.results.item"):
+            if 0 <= run_index < len(runs) and isinstance(result, Mapping):
+                finding = runs[run_index].finding(result)
+                if finding is not None:
+                    yield finding
+
+
+class _Run:
+    def __init__(self, run: Any) -> None:
+        driver = mapping(dig(run, "tool", "driver"))
+        self.tool = tool_name(driver.get("name"), "sarif")
+        self.version = text(driver.get("semanticVersion")) or text(driver.get("version"))
+        components = [driver, *iter_dicts(dig(run, "tool", "extensions"))]
+        self.rules: dict[str, Mapping[str, Any]] = {}
+        self.indexed: dict[tuple[int, int], Mapping[str, Any]] = {}
+        for component_index, component in enumerate(components):
+            for rule_index, entry in enumerate(iter_dicts(component.get("rules"))):
+                self.indexed[(component_index - 1, rule_index)] = entry
+                for key in (text(entry.get("id")), text(entry.get("name"))):
+                    if key:
+                        self.rules.setdefault(key, entry)
+        self.bases = [
+            uri
+            for uri in (
+                text(dig(base, "uri")) for base in mapping(dig(run, "originalUriBaseIds")).values()
+            )
+            if uri and uri.startswith("file:")
+        ]
+        self.artifacts = [
+            text(dig(artifact, "location", "uri"))
+            for artifact in sequence(mapping(run).get("artifacts"))
+        ]
+
+    def finding(self, result: Mapping[str, Any]) -> RawFinding | None:
+        if result.get("kind") in _SKIPPED_KINDS or result.get("baselineState") == "absent":
+            return None
+        entry = self._rule(result)
+        rule_id = rule(result.get("ruleId") or dig(result, "rule", "id") or entry.get("id"))
+        properties = mapping(result.get("properties"))
+        rule_properties = mapping(entry.get("properties"))
+        message = self._message(result, entry)
+        location = mapping(dig(result, "locations", 0, "physicalLocation"))
+        region = mapping(location.get("region"))
+        snippet = text(dig(region, "snippet", "text")) or text(
+            dig(location, "contextRegion", "snippet", "text")
+        )
+        tags = {
+            t.lower()
+            for t in strings(rule_properties.get("tags")) + strings(properties.get("tags"))
+        }
+        severity, tool_severity = self._severity(result, entry, properties, rule_properties)
+        kind = self._kind(tags)
+        vuln_ids: list[str] = []
+        component = None
+        fixed_version = None
+        if kind is Kind.DEPENDENCY:
+            vuln_ids = vulnerability_ids(
+                _VULN_IN_TEXT.findall(rule_id) or _VULN_IN_TEXT.findall(message or "")
+            )
+            if vuln_ids:
+                component, fixed_version = _component(message, entry)
+                if component is not None:
+                    kind = kind_for_package(component.purl, component.ecosystem)
+            else:
+                kind = Kind.CODE
+        short = text(dig(entry, "shortDescription", "text"))
+        if short and rule_id in short:
+            short = None  # "Semgrep Finding: <rule id>" says nothing the rule id does not
+        first_line = message.strip().splitlines()[0][:300] if message and message.strip() else None
+        status, reason = _suppression(result)
+        return RawFinding(
+            tool=self.tool,
+            kind=kind,
+            rule_id=rule_id,
+            title=title(first_line or short or text(entry.get("name")), rule_id),
+            severity=severity,
+            tool_severity=tool_severity,
+            description=description(
+                message, dig(entry, "fullDescription", "text"), dig(entry, "help", "text")
+            ),
+            cwe_ids=cwe_ids(
+                [
+                    *strings(rule_properties.get("tags")),
+                    *strings(rule_properties.get("cwe")),
+                    *strings(properties.get("cwe")),
+                    *_taxa_cwes(entry.get("relationships"), "target"),
+                    *_taxa_cwes(result.get("taxa")),
+                ]
+            ),
+            vulnerability_ids=vuln_ids,
+            references=references(
+                entry.get("helpUri"), *strings(rule_properties.get("references"))
+            ),
+            path=self._path(location),
+            line=integer(region.get("startLine")),
+            end_line=integer(region.get("endLine")),
+            snippet=snippet,
+            tool_fingerprints={
+                **_string_map(result.get("fingerprints")),
+                **_string_map(result.get("partialFingerprints")),
+            },
+            component=component,
+            fixed_version=fixed_version,
+            secret=(
+                text(properties.get("offender")) or text(properties.get("secret")) or snippet
+                if kind is Kind.SECRET
+                else None
+            ),
+            status=status,
+            status_reason=reason,
+        )
+
+    def _rule(self, result: Mapping[str, Any]) -> Mapping[str, Any]:
+        reference = mapping(result.get("rule"))
+        index = _index(result.get("ruleIndex", reference.get("index")))
+        if index is not None:
+            component = _index(dig(reference, "toolComponent", "index"))
+            found = self.indexed.get((-1 if component is None else component, index))
+            if found is not None:
+                return found
+        rule_id = text(result.get("ruleId")) or text(reference.get("id"))
+        if rule_id:
+            return self.rules.get(rule_id) or self.rules.get(rule_id.split("/")[0]) or {}
+        return {}
+
+    def _message(self, result: Mapping[str, Any], entry: Mapping[str, Any]) -> str | None:
+        message = mapping(result.get("message"))
+        body = text(message.get("text"))
+        if body is None and text(message.get("id")):
+            body = text(dig(entry, "messageStrings", message["id"], "text"))
+        if body is None:
+            return None
+        arguments = strings(message.get("arguments"))
+        if arguments:
+            body = _PLACEHOLDER.sub(
+                lambda m: (
+                    arguments[int(m.group(1))] if int(m.group(1)) < len(arguments) else m.group(0)
+                ),
+                body,
+            )
+        return body
+
+    def _severity(
+        self,
+        result: Mapping[str, Any],
+        entry: Mapping[str, Any],
+        properties: Mapping[str, Any],
+        rule_properties: Mapping[str, Any],
+    ) -> tuple[Severity, str | None]:
+        for score in (
+            properties.get("security-severity"),
+            rule_properties.get("security-severity"),
+        ):
+            if isinstance(score, int | float | str) and not isinstance(score, bool):
+                try:
+                    return severity_from_score(float(score)), str(score)
+                except ValueError:
+                    continue
+        tool_severity = text(properties.get("severity"))
+        if tool_severity:
+            return severity_from_text(tool_severity), tool_severity
+        level = (
+            text(result.get("level"))
+            or text(dig(entry, "defaultConfiguration", "level"))
+            or "warning"
+        )
+        return _LEVELS.get(level, Severity.MEDIUM), level
+
+    def _kind(self, tags: set[str]) -> Kind:
+        if self.tool in SECRET_TOOLS or "secret" in tags or "secrets" in tags:
+            return Kind.SECRET
+        if self.tool in IAC_TOOLS or "misconfiguration" in tags or "iac" in tags:
+            return Kind.IAC
+        if self.tool in DEPENDENCY_TOOLS or "vulnerability" in tags:
+            return Kind.DEPENDENCY
+        if self.tool in WEB_TOOLS:
+            return Kind.WEB
+        return Kind.CODE
+
+    def _path(self, location: Mapping[str, Any]) -> str | None:
+        artifact = mapping(location.get("artifactLocation"))
+        uri = text(artifact.get("uri"))
+        index = _index(artifact.get("index"))
+        if uri is None and index is not None and index < len(self.artifacts):
+            uri = self.artifacts[index]
+        if uri is None:
+            return None
+        for base in self.bases:
+            # An absolute URI under a declared root (the CI checkout) becomes repo-relative.
+            if uri.startswith(base):
+                uri = uri[len(base) :]
+                break
+        return normalize_path(uri)
+
+
+def _component(
+    message: str | None, entry: Mapping[str, Any]
+) -> tuple[RawComponent | None, str | None]:
+    """Trivy and Grype write the package into the message or rule help as ``Key: value``."""
+    labels = labelled_lines(
+        message, dig(entry, "help", "text"), dig(entry, "fullDescription", "text")
+    )
+    name = labels.get("package") or labels.get("pkgname")
+    if not name:
+        return None, None
+    version = labels.get("installed version") or labels.get("version")
+    ecosystem = labels.get("type")
+    fixed = labels.get("fixed version") or labels.get("fix version")
+    component = RawComponent(
+        name=name, version=version, purl=build_purl(ecosystem, name, version), ecosystem=ecosystem
+    )
+    return component, fixed
+
+
+def _suppression(result: Mapping[str, Any]) -> tuple[Status | None, str | None]:
+    for suppression in iter_dicts(result.get("suppressions")):
+        state = suppression.get("status")
+        if state in (None, "accepted"):
+            how = text(suppression.get("kind")) or "suppressed"
+            why = text(suppression.get("justification"))
+            reason = f"suppressed by the tool ({how})" + (f": {why}" if why else "")
+            return Status.FALSE_POSITIVE, reason
+    return None, None
+
+
+def _taxa_cwes(values: object, key: str | None = None) -> list[str]:
+    found: list[str] = []
+    for value in iter_dicts(values):
+        target = mapping(value.get(key)) if key else value
+        component = str(dig(target, "toolComponent", "name") or "").upper()
+        identifier = text(target.get("id"))
+        if identifier and (component == "CWE" or identifier.upper().startswith("CWE")):
+            found.append(
+                identifier if identifier.upper().startswith("CWE") else f"CWE-{identifier}"
+            )
+    return found
+
+
+def _index(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _string_map(value: object) -> dict[str, str]:
+    return {str(k): v for k, v in mapping(value).items() if isinstance(v, str)}
+
+
+FORMAT = SarifFormat()

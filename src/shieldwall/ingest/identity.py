@@ -1,0 +1,116 @@
+"""A finding's identity: the fingerprint that survives what does not change the problem.
+
+Rules, in order (DESIGN.md, "Identity and lifecycle of a finding"):
+
+1. A secret is the hash of the secret plus the file it is in: line moves, re-runs and other
+   tools that find the same secret in the same file meet in one finding. When the tool
+   redacted the secret and gave no hash, the rule and line stand in for it.
+2. A vulnerable package is its package identity (ecosystem, namespace, name: no version) plus
+   the canonical vulnerability id of its alias group, so two tools reporting one CVE in one
+   package are one finding, whichever ids they list first.
+3. Otherwise the tool's own stable ids (SARIF ``fingerprints``/``partialFingerprints``, such as
+   CodeQL's ``primaryLocationLineHash``) when it gives them,
+4. else the tool, rule, path and the normalised snippet (or stable context, or message), with
+   an occurrence number when the same text repeats in one file of one report.
+
+Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+
+from shieldwall.findings.vocabulary import Kind
+from shieldwall.ingest.normalize import (
+    canonical_vulnerability_id,
+    package_key,
+    secret_hash,
+    secret_sha1,
+)
+from shieldwall.ingest.records import RawFinding
+
+_PLACEHOLDERS = frozenset({"", "requires login", "none", "null", "n/a", "redacted"})
+_WS = re.compile(r"\s+")
+
+
+def normalize_text(value: str) -> str:
+    """White space folded; what a reformat or re-indent does not change."""
+    return _WS.sub(" ", value).strip()
+
+
+def secret_digest(finding: RawFinding) -> str | None:
+    if finding.secret and finding.secret.strip().lower() not in _PLACEHOLDERS:
+        return secret_hash(secret_sha1(finding.secret))
+    if finding.secret_sha1 and re.fullmatch(r"[0-9a-fA-F]{40}", finding.secret_sha1):
+        return secret_hash(finding.secret_sha1)
+    return None
+
+
+def trusted_tool_fingerprints(values: Mapping[str, str]) -> str | None:
+    """The tool's ids as one string, or None when it gave none worth trusting (Semgrep's
+    logged-out output replaces them with "requires login")."""
+    usable = sorted(
+        (key, value.strip())
+        for key, value in values.items()
+        if isinstance(value, str) and value.strip().lower() not in _PLACEHOLDERS
+    )
+    return "|".join(f"{key}={value}" for key, value in usable) or None
+
+
+def identity_key(finding: RawFinding) -> tuple[str, bool]:
+    """The text a fingerprint hashes, and whether repeats within one report are distinct
+    problems (true only for content-based identity)."""
+    if finding.kind is Kind.SECRET:
+        digest = secret_digest(finding)
+        if digest:
+            return f"secret|{digest}|{finding.path or ''}", False
+        return (
+            f"secret-at|{finding.tool}|{finding.rule_id}|{finding.path or ''}|{finding.line or ''}",
+            False,
+        )
+    component = finding.component
+    if component is not None and finding.vulnerability_ids:
+        package = package_key(component.purl, component.ecosystem, component.name)
+        return f"package|{package}|{canonical_vulnerability_id(finding.vulnerability_ids)}", False
+    tool_ids = trusted_tool_fingerprints(finding.tool_fingerprints)
+    if tool_ids:
+        return f"tool|{finding.tool}|{finding.rule_id}|{tool_ids}", False
+    context = finding.snippet or finding.context
+    if not context and component is not None:
+        context = package_key(component.purl, component.ecosystem, component.name)
+    content = normalize_text(context or finding.title)
+    return (
+        f"content|{finding.tool}|{finding.kind}|{finding.rule_id}|{finding.path or ''}|{content}",
+        True,
+    )
+
+
+def fingerprint(key: str, occurrence: int = 1) -> str:
+    """128 bits of SHA-256, as hex."""
+    text = key if occurrence == 1 else f"{key}#{occurrence}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class IdentityAssigner:
+    """Fingerprints for one report, numbering repeats of content-based identities in report
+    order (the first match in a file keeps the plain fingerprint)."""
+
+    def __init__(self) -> None:
+        self._occurrences: dict[bytes, int] = {}
+
+    def fingerprint(self, finding: RawFinding) -> str:
+        key, repeatable = identity_key(finding)
+        if not repeatable:
+            return fingerprint(key)
+        slot = hashlib.blake2b(key.encode("utf-8"), digest_size=12).digest()
+        occurrence = self._occurrences.get(slot, 0) + 1
+        self._occurrences[slot] = occurrence
+        return fingerprint(key, occurrence)
+
+
+def snippet_hash(snippet: str | None) -> str | None:
+    if not snippet or not snippet.strip():
+        return None
+    return hashlib.sha256(normalize_text(snippet).encode("utf-8")).hexdigest()[:32]

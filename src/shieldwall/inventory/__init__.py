@@ -1,0 +1,1 @@
+"""Inventory as code: teams, people and services with their risk context."""

@@ -1,0 +1,159 @@
+"""Reading YAML documents from hostile files, keeping the line of every value.
+
+Safe by construction: only the standard scalar tags are accepted (no Python objects), the
+size, nesting depth and number of nodes (alias expansion) are bounded, duplicate keys are an
+error rather than a silent overwrite, and every problem names the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from shieldwall.errors import InputError
+
+MAX_DEPTH = 50
+MAX_NODES = 200_000
+
+Loc = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass
+class LocatedDocument:
+    """A parsed document and the line (1-based) where each value starts."""
+
+    path: Path
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """The line of ``loc`` or of its closest ancestor that has one."""
+        key = tuple(loc)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get(())
+
+    def error(self, loc: Sequence[str | int], problem: str) -> InputError:
+        return InputError.in_file(self.path, problem, self.line_of(loc))
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError.in_file(path, f"file is {size} bytes, above the limit of {max_bytes}")
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InputError.in_file(path, "no such file") from exc
+    except IsADirectoryError as exc:
+        raise InputError.in_file(path, "is a folder, not a file") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError.in_file(path, "not UTF-8 text") from exc
+    except OSError as exc:
+        raise InputError.in_file(path, f"cannot read: {exc.strerror}") from exc
+
+
+def load_yaml(path: Path, text: str) -> LocatedDocument:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise InputError.in_file(
+            path, f"not valid YAML: {exc.problem or exc.context}", line
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise InputError.in_file(path, f"not valid YAML: {exc}") from exc
+    document = LocatedDocument(path, None)
+    if root is None:
+        return document
+    document.data = _Converter(document).convert(root, ())
+    return document
+
+
+class _Converter:
+    def __init__(self, document: LocatedDocument) -> None:
+        self.document = document
+        self.nodes = 0
+        self.scalars = SafeConstructor()
+
+    def convert(self, node: Node, loc: Loc) -> Any:
+        self.nodes += 1
+        line = node.start_mark.line + 1
+        if self.nodes > MAX_NODES:
+            raise InputError.in_file(
+                self.document.path, f"more than {MAX_NODES} values (alias expansion?)", line
+            )
+        if len(loc) > MAX_DEPTH:
+            raise InputError.in_file(
+                self.document.path, f"nested deeper than {MAX_DEPTH} levels", line
+            )
+        self.document.lines.setdefault(loc, line)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*loc, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        try:
+            return self.scalars.construct_object(node)
+        except ConstructorError as exc:
+            raise InputError.in_file(
+                self.document.path, f"unsupported value: {exc.problem}", line
+            ) from exc
+
+    def _mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, ScalarNode):
+                raise InputError.in_file(self.document.path, "keys must be plain text", line)
+            key = str(self.convert(key_node, (*loc, "<key>")))
+            if key in out:
+                raise InputError.in_file(self.document.path, f"duplicate key {key!r}", line)
+            self.document.lines[(*loc, key)] = line
+            out[key] = self.convert(value_node, (*loc, key))
+        return out
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[Loc, str]]:
+    """Pydantic errors as (location, plain-English problem) pairs."""
+    problems: list[tuple[Loc, str]] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            problems.append((loc, f"unknown key {loc[-1]!r}"))
+        elif error["type"] == "missing":
+            problems.append((loc[:-1], f"missing required key {loc[-1]!r}"))
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append((loc, f"{format_loc(loc)}: {message}"))
+    return problems
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def validate(document: LocatedDocument, model: type[ModelT]) -> ModelT:
+    """Validate the whole document; all problems are reported, one line each."""
+    try:
+        return model.model_validate(document.data if document.data is not None else {})
+    except ValidationError as exc:
+        raise InputError(
+            "\n".join(
+                f"{document.path}:{document.line_of(loc) or 1}: {problem}"
+                for loc, problem in validation_problems(exc)
+            )
+        ) from exc

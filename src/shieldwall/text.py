@@ -1,0 +1,22 @@
+"""Text from hostile sources, made safe to store and to show in a terminal."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 control characters except tab and newline, DEL, and the Unicode bidi overrides
+# that can make displayed text differ from what is stored (Trojan Source).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(value: str, max_length: int | None = None) -> str:
+    """Remove control characters; cut to ``max_length`` characters with an ellipsis."""
+    value = _CONTROL.sub("", value)
+    if max_length is not None and len(value) > max_length:
+        value = value[: max_length - 1] + "…"
+    return value
+
+
+def one_line(value: str, max_length: int | None = None) -> str:
+    """``clean`` and fold all white space (newlines included) into single spaces."""
+    return clean(" ".join(value.split()), max_length)
