@@ -1,76 +1,113 @@
 """Streaming JSON from hostile reports with ijson, within depth and size bounds.
 
-Every event passes one guard that bounds nesting depth (a "JSON bomb" of deep nesting would
-otherwise become millions of Python containers) and the number of events one item may hold,
-and that tracks which enclosing array element an item belongs to. Formats read reports in
-two kinds of pass:
+Formats read a report in two kinds of pass:
 
-- ``items(prefix)``: the elements of a bulk array (SARIF results, Trivy vulnerabilities), one
-  at a time, with the index of each enclosing array element (which run, which target);
-- ``outline(skip)``: the document without its bulk arrays (tool, rules, metadata), small
-  enough to hold.
+- ``outline(source, skip)``: the document without its bulky arrays (SARIF ``results``, Trivy
+  ``Vulnerabilities``), small enough to hold;
+- ``items(source, prefix)``: the elements of a bulky array one at a time, each with the index
+  of its enclosing array elements (which SARIF run, which Trivy target).
+
+Safety and speed come from one rule: every event of a document passes one Python-level
+guard exactly once. The guard bounds the nesting depth (a "JSON bomb" of deep nesting would
+otherwise become millions of Python containers) and the size of each bulk element, and counts
+the bulk elements under each enclosing element. ``outline`` runs that guarded pass over the
+whole file; after it, ``items`` for a skipped array reads the file again at C speed with
+ijson's own builder (the guard has already seen every byte) and takes the enclosing indices
+from the counts. ``items`` without a prior ``outline`` guards its own pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
-from typing import Any
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 import ijson
 
-from shieldwall.ingest.source import ReportSource, describe_json_error
-
-Event = tuple[str, str, Any]
+from shieldwall.ingest.source import JSON_BUFFER, ReportSource, describe_json_error
 
 MAX_ITEM_EVENTS = 2_000_000
-"""An item (one result, one component) larger than this is not a real report's item."""
+"""A bulk element (one result, one component) with more values than this is no real tool's."""
 
 _STARTS = frozenset(("start_map", "start_array"))
 _ENDS = frozenset(("end_map", "end_array"))
+_SCAN_CACHE = "_jsonstream_scan"
+
+
+@dataclass
+class _Scan:
+    """What the guarded pass learnt: per bulk array, the element count under each enclosing
+    element, in document order."""
+
+    counts: dict[str, list[tuple[tuple[int, ...], int]]] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+    """The skipped keys that were present (``vulnerabilities``, even when empty)."""
+
+
+def outline(source: ReportSource, skip: Collection[str] = ()) -> Any:
+    """The whole document with the subtrees at ``skip`` left out (their keys are absent)."""
+    skip = frozenset(skip)
+    bulk = {f"{path}.item": path for path in skip}
+    levels = sorted({lvl for prefix in bulk for lvl in _enclosing_items(prefix)})
+    scan = _Scan({prefix: [] for prefix in bulk})
+    builder = ijson.ObjectBuilder()
+    with source.open() as stream:
+        _guarded_pass(stream, source, builder, skip, bulk, levels, scan)
+    setattr(source, _SCAN_CACHE, scan)
+    if not hasattr(builder, "value"):
+        raise source.error("no JSON document")
+    return builder.value
+
+
+def skipped(source: ReportSource, path: str) -> bool:
+    """Whether the last ``outline`` of ``source`` left out a ``path`` that was present."""
+    scan: _Scan | None = getattr(source, _SCAN_CACHE, None)
+    return scan is not None and path in scan.skipped
 
 
 def items(
     source: ReportSource, prefix: str, *, multiple_values: bool = False
 ) -> Iterator[tuple[tuple[int, ...], Any]]:
-    """Yield ``(indices, item)`` for each element at ``prefix`` (an ijson path like
+    """Yield ``(indices, item)`` for each element at ``prefix`` (an ijson path such as
     ``runs.item.results.item``); ``indices`` holds the position of each enclosing ``item``
     (``(2,)`` for the third run)."""
-    levels = _enclosing_items(prefix)
-    indices = [-1] * len(levels)
+    scan: _Scan | None = getattr(source, _SCAN_CACHE, None)
+    if scan is not None and prefix in scan.counts:
+        yield from _fast_items(source, prefix, scan.counts[prefix])
+    else:
+        yield from _guarded_items(source, prefix, multiple_values)
+
+
+def _fast_items(
+    source: ReportSource, prefix: str, groups: list[tuple[tuple[int, ...], int]]
+) -> Iterator[tuple[tuple[int, ...], Any]]:
+    expected = iter(groups)
+    indices, remaining = next(expected, ((), 0))
     with source.open() as stream:
-        events = _guard(
-            _parse(stream, source, multiple_values),
-            source,
-            levels=levels,
-            indices=indices,
-            item_prefix=prefix,
-        )
+        try:
+            for item in ijson.items(stream, prefix, buf_size=JSON_BUFFER, use_float=True):
+                while remaining == 0:
+                    indices, remaining = next(expected, ((), -1))
+                    if remaining < 0:
+                        raise source.error("the file changed while it was being read")
+                remaining -= 1
+                yield indices, item
+        except ijson.JSONError as exc:
+            raise source.error(describe_json_error(exc)) from exc
+
+
+def _guarded_items(
+    source: ReportSource, prefix: str, multiple_values: bool
+) -> Iterator[tuple[tuple[int, ...], Any]]:
+    levels = _enclosing_items(prefix)
+    scan = _Scan({prefix: []})
+    with source.open() as stream:
+        events = _guarded_events(stream, source, multiple_values, {prefix: ""}, levels, scan)
         try:
             for item in ijson.items(events, prefix):
-                yield tuple(indices), item
+                yield scan.counts[prefix][-1][0], item
         except ijson.JSONError as exc:
             raise source.error(describe_json_error(exc)) from exc
-
-
-def outline(source: ReportSource, skip: Collection[str] = ()) -> Any:
-    """The whole document with the subtrees at ``skip`` left out (their keys are absent)."""
-    with source.open() as stream:
-        events = _without(_guard(_parse(stream, source, False), source), frozenset(skip))
-        try:
-            for document in ijson.items(events, ""):
-                return document
-        except ijson.JSONError as exc:
-            raise source.error(describe_json_error(exc)) from exc
-    raise source.error("no JSON document")
-
-
-def _parse(stream: Any, source: ReportSource, multiple_values: bool) -> Iterator[Event]:
-    try:
-        yield from ijson.parse(stream, multiple_values=multiple_values, use_float=True)
-    except ijson.JSONError as exc:
-        raise source.error(describe_json_error(exc)) from exc
-    except UnicodeDecodeError as exc:
-        raise source.error("not UTF-8 text") from exc
 
 
 def _enclosing_items(prefix: str) -> list[str]:
@@ -79,57 +116,91 @@ def _enclosing_items(prefix: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i, part in enumerate(parts[:-1]) if part == "item"]
 
 
-def _guard(
-    events: Iterable[Event],
+def _guarded_pass(
+    stream: BinaryIO,
     source: ReportSource,
-    *,
-    levels: list[str] | None = None,
-    indices: list[int] | None = None,
-    item_prefix: str | None = None,
-) -> Iterator[Event]:
+    builder: Any,
+    skip: frozenset[str],
+    bulk: dict[str, str],
+    levels: list[str],
+    scan: _Scan,
+) -> None:
+    """Feed the outline builder every event outside ``skip``; guard and count all of them."""
+    skipping = 0  # nesting inside a skipped value; -1: the value after a skipped key
+    parents: dict[str, frozenset[str]] = {}
+    for path in skip:
+        parent, _, key = path.rpartition(".")
+        parents[parent] = parents.get(parent, frozenset()) | {key}
+    for prefix, kind, value in _guarded_events(stream, source, False, bulk, levels, scan):
+        if skipping:
+            if skipping < 0:
+                skipping = 1 if kind in _STARTS else 0
+            elif kind in _STARTS:
+                skipping += 1
+            elif kind in _ENDS:
+                skipping -= 1
+            continue
+        if kind == "map_key" and prefix in parents and value in parents[prefix]:
+            scan.skipped.add(f"{prefix}.{value}" if prefix else value)
+            skipping = -1
+            continue
+        builder.event(kind, value)
+
+
+def _guarded_events(
+    stream: BinaryIO,
+    source: ReportSource,
+    multiple_values: bool,
+    bulk: dict[str, str],
+    levels: list[str],
+    scan: _Scan,
+) -> Iterator[tuple[str, str, Any]]:
     max_depth = source.max_depth
     depth = 0
-    item_depth = -1  # depth at which the current target item started, -1 outside one
-    item_events = 0
-    levels = levels or []
-    indices = indices if indices is not None else []
-    for event in events:
-        prefix, kind, _ = event
-        if kind in _STARTS:
-            depth += 1
-            if depth > max_depth:
-                raise source.error(f"JSON nested deeper than {max_depth} levels")
-        elif kind in _ENDS:
-            depth -= 1
-        if levels and kind != "map_key" and kind not in _ENDS and prefix in levels:
-            # A value starts at an enclosing item level: the next element of that array.
-            level = levels.index(prefix)
-            indices[level] += 1
-            for deeper in range(level + 1, len(indices)):
-                indices[deeper] = -1
-        if item_prefix is not None:
-            if item_depth < 0 and prefix == item_prefix and kind in _STARTS:
-                item_depth = depth
-                item_events = 0
-            elif item_depth >= 0:
-                item_events += 1
-                if item_events > MAX_ITEM_EVENTS:
-                    raise source.error(
-                        f"one element of {item_prefix} holds over {MAX_ITEM_EVENTS} values"
-                    )
-                if kind in _ENDS and depth < item_depth:
-                    item_depth = -1
-        yield event
-
-
-def _without(events: Iterable[Event], skip: frozenset[str]) -> Iterator[Event]:
-    if not skip:
-        yield from events
-        return
-    for event in events:
-        prefix, kind, value = event
-        if kind == "map_key" and (f"{prefix}.{value}" if prefix else value) in skip:
-            continue
-        if prefix in skip or any(prefix.startswith(f"{s}.") for s in skip):
-            continue
-        yield event
+    level_of = {level: i for i, level in enumerate(levels)}
+    indices = [-1] * len(levels)
+    item_start = -1  # event number where the current bulk element started
+    item_depth = 0
+    parser = ijson.parse(
+        stream, buf_size=JSON_BUFFER, multiple_values=multiple_values, use_float=True
+    )
+    try:
+        for number, event in enumerate(parser):
+            prefix, kind, _ = event
+            if kind in _STARTS:
+                depth += 1
+                if depth > max_depth:
+                    raise source.error(f"JSON nested deeper than {max_depth} levels")
+            elif kind in _ENDS:
+                depth -= 1
+                if item_start >= 0 and depth < item_depth:
+                    if number - item_start > MAX_ITEM_EVENTS:
+                        raise source.error(
+                            f"an element of {prefix} holds over {MAX_ITEM_EVENTS} values"
+                        )
+                    item_start = -1
+                yield event
+                continue
+            elif kind == "map_key":
+                yield event
+                continue
+            # A value starts here: an element of an enclosing array, or a bulk element.
+            if prefix in level_of:
+                level = level_of[prefix]
+                indices[level] += 1
+                for deeper in range(level + 1, len(indices)):
+                    indices[deeper] = -1
+            if prefix in bulk:
+                groups = scan.counts[prefix]
+                position = tuple(indices)
+                if groups and groups[-1][0] == position:
+                    groups[-1] = (position, groups[-1][1] + 1)
+                else:
+                    groups.append((position, 1))
+                if kind in _STARTS:
+                    item_start, item_depth = number, depth
+            yield event
+    except ijson.JSONError as exc:
+        raise source.error(describe_json_error(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise source.error("not UTF-8 text") from exc
