@@ -50,6 +50,7 @@ class Finding(Base):
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     secret_preview: Mapped[str | None] = mapped_column(String(64))
     tools: Mapped[list[str]] = mapped_column(JSONType)
+    scan_digest: Mapped[str] = mapped_column(String(32))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

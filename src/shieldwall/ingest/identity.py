@@ -8,8 +8,9 @@ Rules, in order (DESIGN.md, "Identity and lifecycle of a finding"):
 2. A vulnerable package is its package identity (ecosystem, namespace, name: no version) plus
    the canonical vulnerability id of its alias group, so two tools reporting one CVE in one
    package are one finding, whichever ids they list first.
-3. Otherwise the tool's own stable ids (SARIF ``fingerprints``/``partialFingerprints``, such as
-   CodeQL's ``primaryLocationLineHash``) when it gives them,
+3. Otherwise the tool's own stable ids (SARIF ``fingerprints``/``partialFingerprints`` whose
+   names say they are line, location, context or match hashes, such as CodeQL's
+   ``primaryLocationLineHash``) when it gives them,
 4. else the tool, rule, path and the normalised snippet (or stable context, or message), with
    an occurrence number when the same text repeats in one file of one report.
 
@@ -32,6 +33,12 @@ from shieldwall.ingest.normalize import (
 from shieldwall.ingest.records import RawFinding
 
 _PLACEHOLDERS = frozenset({"", "requires login", "none", "null", "n/a", "redacted"})
+# Tool ids designed to survive line moves (CodeQL's primaryLocationLineHash, Semgrep's
+# matchBasedId, Flawfinder's contextHash...). Other keys tools put in partialFingerprints
+# (gitleaks: commitSha, author, date; whole-file hashes) change with every commit.
+_STABLE_KEY = re.compile(
+    r"line.?hash|location.?hash|fingerprint|match.?based.?id|context.?hash", re.I
+)
 _WS = re.compile(r"\s+")
 
 
@@ -54,7 +61,9 @@ def trusted_tool_fingerprints(values: Mapping[str, str]) -> str | None:
     usable = sorted(
         (key, value.strip())
         for key, value in values.items()
-        if isinstance(value, str) and value.strip().lower() not in _PLACEHOLDERS
+        if _STABLE_KEY.search(key)
+        and isinstance(value, str)
+        and value.strip().lower() not in _PLACEHOLDERS
     )
     return "|".join(f"{key}={value}" for key, value in usable) or None
 
@@ -98,13 +107,15 @@ class IdentityAssigner:
     order (the first match in a file keeps the plain fingerprint)."""
 
     def __init__(self) -> None:
-        self._occurrences: dict[bytes, int] = {}
+        # 64-bit keys: about 90 bytes per content-identified result of the report, which is
+        # the only per-result memory an import keeps (a collision only misnumbers a repeat).
+        self._occurrences: dict[int, int] = {}
 
     def fingerprint(self, finding: RawFinding) -> str:
         key, repeatable = identity_key(finding)
         if not repeatable:
             return fingerprint(key)
-        slot = hashlib.blake2b(key.encode("utf-8"), digest_size=12).digest()
+        slot = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest())
         occurrence = self._occurrences.get(slot, 0) + 1
         self._occurrences[slot] = occurrence
         return fingerprint(key, occurrence)

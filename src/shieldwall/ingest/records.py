@@ -19,6 +19,9 @@ class ToolRun:
 
     tool: str
     version: str | None = None
+    inventory_only: bool = False
+    """The run lists components and does not look for problems (an SBOM without a
+    vulnerabilities section): importing it refreshes the components and closes nothing."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,77 +15,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from packageurl import PackageURL
 from sqlalchemy import Table, and_, bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from shieldwall.audit import service as audit
-from shieldwall.clock import utcnow
+from shieldwall.clock import isoformat, utcnow
 from shieldwall.config import Settings
 from shieldwall.db.engine import Database, allocate_ids
 from shieldwall.findings.models import Finding
-from shieldwall.findings.vocabulary import ACTIVE_STATUSES, ASSESSED_STATUSES, Source, Status
+from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Source, Status
 from shieldwall.ids import new_uid
 from shieldwall.ingest import registry
 from shieldwall.ingest.identity import IdentityAssigner, secret_digest, snippet_hash
-from shieldwall.ingest.models import Component, ReportImport, ScanStream, Sighting
-from shieldwall.ingest.normalize import (
-    ecosystem_of,
-    parse_purl,
-    redact_secret,
+from shieldwall.ingest.lifecycle import (
+    ASSESSED_COLUMNS,
+    SCANNER_COLUMNS,
+    UPDATE_COLUMNS,
+    merge,
+    scan_digest,
+    status_change,
 )
+from shieldwall.ingest.models import Component, ReportImport, ScanStream, Sighting
+from shieldwall.ingest.normalize import ecosystem_of, parse_purl, redact_secret
+from shieldwall.ingest.parsing import DESCRIPTION_MAX
 from shieldwall.ingest.records import RawComponent, RawFinding, ToolRun
 from shieldwall.ingest.source import ProgressCallback, ReportSource
+from shieldwall.inventory.models import Service
 from shieldwall.inventory.service import get_service
+from shieldwall.text import clean
 
 _IMPORT_LOCK = 0x5357_494D  # "SWIM": with the service id, serialises imports into a service
 _FINDINGS = cast(Table, Finding.__table__)
 _SIGHTINGS = cast(Table, Sighting.__table__)
 _COMPONENTS = cast(Table, Component.__table__)
-
-# Columns a re-import may change; ``_ASSESSED`` are the ones whose change counts as "updated"
-# (a line move or a reworded description is tracked silently).
-_MUTABLE = (
-    "kind",
-    "rule_id",
-    "title",
-    "description",
-    "severity",
-    "tool_severity",
-    "cwe_ids",
-    "vulnerability_ids",
-    "references",
-    "path",
-    "line",
-    "end_line",
-    "snippet_hash",
-    "component_purl",
-    "component_name",
-    "component_version",
-    "ecosystem",
-    "fixed_version",
-    "secret_hash",
-    "secret_preview",
-    "tools",
-    "status",
-    "status_source",
-    "status_reason",
-    "status_by",
-    "status_at",
-    "fixed_at",
-    "reopen_count",
-)
-_ASSESSED = (
-    "title",
-    "severity",
-    "cwe_ids",
-    "vulnerability_ids",
-    "fixed_version",
-    "component_version",
-    "tools",
-    "status",
-)
-_COMPARED = tuple(c for c in _MUTABLE if c not in ("status_at", "status_reason", "status_by"))
+_LICENSES_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -195,8 +160,9 @@ class _Importer:
             self.record.uid, self.service.name, format_name, partial=request.partial
         )
         self.streams: dict[str, int] = {}
+        self.scanning: set[str] = set()  # tools whose runs looked for problems
+        self.listing: set[int] = set()  # streams that brought components
         self.identity = IdentityAssigner()
-        self.seen: set[int] = set()  # findings already handled in this import (later batches)
         self.current_tool = format_name
 
     # --- the pipeline ---------------------------------------------------------------------
@@ -208,6 +174,7 @@ class _Importer:
         for record in records:
             if isinstance(record, RawFinding):
                 self._stream(record.tool)
+                self.scanning.add(record.tool)
                 findings.append(record)
                 if len(findings) >= self.batch_size:
                     self._findings(findings)
@@ -215,6 +182,7 @@ class _Importer:
             elif isinstance(record, RawComponent):
                 components.append(record)
                 component_streams.append(self._stream(self.current_tool))
+                self.listing.add(component_streams[-1])
                 if len(components) >= self.batch_size:
                     self._components(components, component_streams)
                     components.clear()
@@ -222,6 +190,8 @@ class _Importer:
             elif isinstance(record, ToolRun):
                 self.current_tool = record.tool
                 self._stream(record.tool)
+                if not record.inventory_only:
+                    self.scanning.add(record.tool)
         self._findings(findings)
         self._components(components, component_streams)
         self._finish()
@@ -257,40 +227,46 @@ class _Importer:
             if pending is None:
                 batch[fingerprint] = _Pending(finding_values(raw), {stream_id})
             else:
-                _merge(pending.values, finding_values(raw))
+                _merge_same_report(pending.values, finding_values(raw))
                 pending.streams.add(stream_id)
-        existing = {
-            row.fingerprint: row._asdict()
-            for row in self.session.execute(
-                select(
-                    _FINDINGS.c.id,
-                    _FINDINGS.c.fingerprint,
-                    _FINDINGS.c.severity_source,
-                    *(_FINDINGS.c[c] for c in _MUTABLE),
-                ).where(
-                    _FINDINGS.c.service_id == self.service.id,
-                    _FINDINGS.c.fingerprint.in_(list(batch)),
-                )
-            )
-        }
-        new_ids = iter(
-            allocate_ids(self.session, "findings", sum(1 for fp in batch if fp not in existing))
-        )
+        existing = self._candidates(list(batch))
+        new_ids = iter(allocate_ids(self.session, "findings", len(batch) - len(existing)))
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        tool_updates: list[dict[str, Any]] = []
+        to_read: dict[int, _Pending] = {}
         sightings: list[dict[str, Any]] = []
         for fingerprint, pending in batch.items():
+            values = pending.values
             row = existing.get(fingerprint)
             if row is None:
                 finding_id = next(new_ids)
-                inserts.append(self._new_row(finding_id, fingerprint, pending.values))
+                inserts.append(self._new_row(finding_id, fingerprint, values))
                 self.summary.created += 1
+            elif row["handled"]:
+                # Already handled by this import (another run in the report, an earlier
+                # batch): only another tool may join; nothing is counted twice.
+                finding_id = row["id"]
+                tools = sorted({*row["tools"], *values["tools"]})
+                if tools != row["tools"]:
+                    tool_updates.append({"_id": finding_id, "tools": tools})
             else:
                 finding_id = row["id"]
-                changed = self._reconcile(row, pending.values, again=finding_id in self.seen)
-                if changed is not None:
-                    updates.append(changed)
-            self.seen.add(finding_id)
+                change = status_change(
+                    row["status"],
+                    row["status_source"],
+                    values["_status"],
+                    values["_status_reason"],
+                    values["tools"],
+                )
+                if (
+                    change is None
+                    and row["tools"] == values["tools"]
+                    and row["scan_digest"] == values["scan_digest"]
+                ):
+                    self.summary.unchanged += 1
+                else:
+                    to_read[finding_id] = pending
             sightings.extend(
                 {
                     "finding_id": finding_id,
@@ -301,15 +277,18 @@ class _Importer:
                 }
                 for stream_id in pending.streams
             )
+        if to_read:
+            updates = self._reconcile(to_read)
         if inserts:
             self.session.execute(insert(_FINDINGS), inserts)
-        if updates:
-            self.session.execute(
-                update(_FINDINGS)
-                .where(_FINDINGS.c.id == bindparam("_id"))
-                .values({column: bindparam(column) for column in _MUTABLE}),
-                updates,
-            )
+        for rows, columns in ((updates, UPDATE_COLUMNS), (tool_updates, ("tools",))):
+            if rows:
+                self.session.execute(
+                    update(_FINDINGS)
+                    .where(_FINDINGS.c.id == bindparam("_id"))
+                    .values({column: bindparam(column) for column in columns}),
+                    rows,
+                )
         upsert = _upsert(self.session, _SIGHTINGS)
         self.session.execute(
             upsert.on_conflict_do_update(
@@ -319,11 +298,75 @@ class _Importer:
             sightings,
         )
 
+    def _candidates(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
+        """The existing findings of the batch: only what decides whether they changed.
+
+        "Handled earlier in this import" is read from the sightings rather than remembered,
+        so memory does not grow with the report.
+        """
+        handled = exists().where(
+            _SIGHTINGS.c.finding_id == _FINDINGS.c.id,
+            _SIGHTINGS.c.last_import_id == self.record.id,
+        )
+        query = select(
+            _FINDINGS.c.id,
+            _FINDINGS.c.fingerprint,
+            _FINDINGS.c.status,
+            _FINDINGS.c.status_source,
+            _FINDINGS.c.tools,
+            _FINDINGS.c.scan_digest,
+            handled.label("handled"),
+        ).where(
+            _FINDINGS.c.service_id == self.service.id, _FINDINGS.c.fingerprint.in_(fingerprints)
+        )
+        return {row.fingerprint: row._asdict() for row in self.session.execute(query)}
+
+    def _reconcile(self, pending: dict[int, _Pending]) -> list[dict[str, Any]]:
+        """Read the findings whose report differs and work out their new values; count them."""
+        query = select(
+            _FINDINGS.c.id, _FINDINGS.c.severity_source, *(_FINDINGS.c[c] for c in UPDATE_COLUMNS)
+        ).where(_FINDINGS.c.id.in_(list(pending)))
+        updates: list[dict[str, Any]] = []
+        for row in (r._asdict() for r in self.session.execute(query)):
+            incoming = pending[row["id"]].values
+            tools = sorted({*row["tools"], *incoming["tools"]})
+            new = {
+                **row,
+                **merge(row, incoming, shared=bool(set(row["tools"]) - set(incoming["tools"]))),
+                "tools": tools,
+            }
+            new["scan_digest"] = scan_digest(new)
+            change = status_change(
+                row["status"],
+                row["status_source"],
+                incoming["_status"],
+                incoming["_status_reason"],
+                tools,
+            )
+            if change is not None:
+                new.update(
+                    status=change.status.value,
+                    status_source=Source.SCANNER.value,
+                    status_reason=change.reason,
+                    status_by=None,
+                    status_at=self.now,
+                )
+                if change.reopened:
+                    new.update(fixed_at=None, reopen_count=row["reopen_count"] + 1)
+            if change is not None and change.reopened:
+                self.summary.reopened += 1
+            elif change is not None or any(new[c] != row[c] for c in ASSESSED_COLUMNS):
+                self.summary.updated += 1
+            else:
+                self.summary.unchanged += 1
+            if any(new[c] != row[c] for c in UPDATE_COLUMNS):
+                updates.append({"_id": row["id"], **{c: new[c] for c in UPDATE_COLUMNS}})
+        return updates
+
     def _new_row(self, finding_id: int, fingerprint: str, values: dict[str, Any]) -> dict[str, Any]:
-        status = values.pop("_status") or Status.OPEN
-        reason = values.pop("_status_reason")
+        status = values["_status"] or Status.OPEN
         return {
-            **values,
+            **{c: values[c] for c in (*SCANNER_COLUMNS, "tools", "scan_digest")},
             "id": finding_id,
             "uid": new_uid(),
             "service_id": self.service.id,
@@ -331,7 +374,7 @@ class _Importer:
             "severity_source": Source.SCANNER.value,
             "status": status.value,
             "status_source": Source.SCANNER.value,
-            "status_reason": reason,
+            "status_reason": values["_status_reason"],
             "status_by": None,
             "status_at": self.now,
             "first_seen": self.now,
@@ -339,68 +382,6 @@ class _Importer:
             "fixed_at": None,
             "reopen_count": 0,
         }
-
-    def _reconcile(
-        self, row: dict[str, Any], incoming: dict[str, Any], *, again: bool
-    ) -> dict[str, Any] | None:
-        """The row's new values (None when nothing changes), and the summary counted.
-
-        ``again`` means this import already handled the finding in an earlier batch (another
-        run of the same report found it too): only the tools are merged, nothing counted.
-        """
-        scanner_status: Status | None = incoming.pop("_status")
-        scanner_reason = incoming.pop("_status_reason")
-        new = dict(row)
-        if again:
-            new["tools"] = sorted(set(row["tools"]) | set(incoming["tools"]))
-        else:
-            for column, value in incoming.items():
-                new[column] = value
-            new["tools"] = sorted(set(row["tools"]) | set(incoming["tools"]))
-            if row["severity_source"] != Source.SCANNER:
-                new["severity"] = row["severity"]  # a person's (or VEX's) assessment stands
-            reopened = self._apply_status(row, new, scanner_status, scanner_reason)
-            if reopened:
-                self.summary.reopened += 1
-            elif any(new[c] != row[c] for c in _ASSESSED):
-                self.summary.updated += 1
-            else:
-                self.summary.unchanged += 1
-        if all(new[c] == row[c] for c in _COMPARED):
-            return None
-        return {"_id": row["id"], **{c: new[c] for c in _MUTABLE}}
-
-    def _apply_status(
-        self,
-        row: dict[str, Any],
-        new: dict[str, Any],
-        scanner_status: Status | None,
-        reason: str | None,
-    ) -> bool:
-        """Lifecycle on re-import; True when the finding is reopened (a regression)."""
-        if row["status_source"] != Source.SCANNER and row["status"] in ASSESSED_STATUSES:
-            return False  # a person's (or VEX's) false_positive / not_affected stands
-        if scanner_status is not None:
-            target, why = scanner_status, reason
-        elif row["status"] == Status.FIXED:
-            target, why = Status.REOPENED, f"reported again by {', '.join(new['tools'])}"
-        elif row["status"] in ACTIVE_STATUSES:
-            return False
-        else:
-            target, why = Status.OPEN, "no longer suppressed by the tool"
-        if row["status"] == target:
-            return False
-        new.update(
-            status=target.value,
-            status_source=Source.SCANNER.value,
-            status_reason=why,
-            status_by=None,
-            status_at=self.now,
-        )
-        if target is Status.REOPENED:
-            new.update(fixed_at=None, reopen_count=row["reopen_count"] + 1)
-            return True
-        return False
 
     # --- components ------------------------------------------------------------------------
 
@@ -441,12 +422,15 @@ class _Importer:
         imp = self.record.id
         stream_ids = list(self.streams.values())
         if not self.request.partial:
-            for tool, stream_id in self.streams.items():
-                self.summary.closed += self._close_missing(tool, stream_id)
-            if stream_ids:
+            for tool in sorted(self.scanning):
+                self.summary.closed += self._close_missing(tool, self.streams[tool])
+            if self.listing:
+                # Only a report that lists components replaces them: a vulnerability scan
+                # that names none leaves the SBOM's inventory alone.
                 self.session.execute(
                     _COMPONENTS.delete().where(
-                        _COMPONENTS.c.stream_id.in_(stream_ids), _COMPONENTS.c.last_import_id != imp
+                        _COMPONENTS.c.stream_id.in_(sorted(self.listing)),
+                        _COMPONENTS.c.last_import_id != imp,
                     )
                 )
         if stream_ids:
@@ -526,7 +510,8 @@ class _Importer:
 
 
 def finding_values(raw: RawFinding) -> dict[str, Any]:
-    """A parsed finding as column values (no raw secret, no raw snippet)."""
+    """A parsed finding as column values: no raw secret, no raw snippet, no control
+    characters (PostgreSQL refuses NUL), every string within its column."""
     title, description = raw.title, raw.description
     digest = secret_digest(raw) if raw.secret or raw.secret_sha1 else None
     preview = None
@@ -536,55 +521,120 @@ def finding_values(raw: RawFinding) -> dict[str, Any]:
             title = title.replace(raw.secret, preview)
             description = description.replace(raw.secret, preview) if description else None
     component = raw.component
-    purl = parse_purl(component.purl) if component else None
-    return {
+    purl = _purl(component.purl) if component else None
+    values: dict[str, Any] = {
         "kind": raw.kind.value,
-        "rule_id": raw.rule_id,
-        "title": title,
-        "description": description,
+        "rule_id": _fit(raw.rule_id, "rule_id") or "unknown",
+        "title": _fit(title, "title") or raw.rule_id,
+        "description": clean(description, DESCRIPTION_MAX) if description else None,
         "severity": raw.severity.value,
-        "tool_severity": raw.tool_severity[:100] if raw.tool_severity else None,
+        "tool_severity": _fit(raw.tool_severity, "tool_severity"),
         "cwe_ids": list(raw.cwe_ids),
         "vulnerability_ids": list(raw.vulnerability_ids),
         "references": list(raw.references),
-        "path": raw.path,
+        "path": _fit(raw.path, "path"),
         "line": raw.line,
         "end_line": raw.end_line,
-        "snippet_hash": None if raw.kind.value == "secret" else snippet_hash(raw.snippet),
-        "component_purl": component.purl if component else None,
-        "component_name": component.name if component else None,
-        "component_version": component.version if component else None,
-        "ecosystem": ecosystem_of(purl, component.ecosystem) if component else None,
-        "fixed_version": raw.fixed_version,
+        "snippet_hash": None if raw.kind is Kind.SECRET else snippet_hash(raw.snippet),
+        "component_purl": component.purl if component and purl else None,
+        "component_name": _fit(component.name, "component_name") if component else None,
+        "component_version": _fit_exact(component.version, "component_version")
+        if component
+        else None,
+        "ecosystem": _fit_exact(ecosystem_of(purl, component.ecosystem), "ecosystem")
+        if component
+        else None,
+        "fixed_version": _fit_exact(raw.fixed_version, "fixed_version"),
         "secret_hash": digest,
         "secret_preview": preview,
         "tools": [raw.tool],
         "_status": raw.status,
-        "_status_reason": raw.status_reason,
+        "_status_reason": clean(raw.status_reason, DESCRIPTION_MAX) if raw.status_reason else None,
     }
+    values["scan_digest"] = scan_digest(values)
+    return values
 
 
-def _merge(values: dict[str, Any], other: dict[str, Any]) -> None:
-    """Two reports of one finding in one batch: the first wins, lists are united."""
+_LIMITS = {
+    column.name: length
+    for table in (_FINDINGS, _COMPONENTS)
+    for column in table.columns
+    if (length := getattr(column.type, "length", None))
+}
+
+
+def _fit(value: str | None, column: str) -> str | None:
+    """Text for a column: control characters removed, cut to the column's length."""
+    if not value:
+        return None
+    if not value.isprintable():
+        value = clean(value)
+    return value if len(value) <= _LIMITS[column] else clean(value, _LIMITS[column])
+
+
+def _fit_exact(value: str | None, column: str) -> str | None:
+    """An identifier for a column (a version, an ecosystem): one that does not fit is
+    dropped, because a cut one would be wrong."""
+    if not value or len(value) > _LIMITS[column]:
+        return None
+    return value if value.isprintable() else clean(value) or None
+
+
+def _purl(value: str | None) -> PackageURL | None:
+    if not value or len(value) > _LIMITS["purl"]:
+        return None
+    return parse_purl(value)
+
+
+def _merge_same_report(values: dict[str, Any], other: dict[str, Any]) -> None:
+    """Two results of one report that are one finding: the first wins, lists are united."""
     for column in ("tools", "cwe_ids", "vulnerability_ids", "references"):
         merged = list(values[column])
         merged.extend(v for v in other[column] if v not in merged)
         values[column] = sorted(merged) if column == "tools" else merged
+    values["scan_digest"] = scan_digest(values)
 
 
 def component_values(raw: RawComponent) -> dict[str, Any]:
-    purl = parse_purl(raw.purl)
-    identity = raw.purl or f"{raw.ecosystem or ''}:{raw.name}@{raw.version or ''}"
+    purl = _purl(raw.purl)
+    identity = raw.purl if purl else f"{raw.ecosystem or ''}:{raw.name}@{raw.version or ''}"
     return {
-        "key": hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32],
-        "purl": raw.purl,
-        "name": raw.name,
-        "version": raw.version,
-        "ecosystem": ecosystem_of(purl, raw.ecosystem),
-        "licenses": list(raw.licenses),
+        "key": hashlib.sha256(str(identity).encode("utf-8")).hexdigest()[:32],
+        "purl": raw.purl if purl else None,
+        "name": _fit(raw.name, "name") or "(unnamed)",
+        "version": _fit_exact(raw.version, "version"),
+        "ecosystem": _fit_exact(ecosystem_of(purl, raw.ecosystem), "ecosystem"),
+        "licenses": [lic for lic in (_fit(x, "name") for x in raw.licenses[:_LICENSES_MAX]) if lic],
     }
 
 
 def _upsert(session: Session, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def list_components(session: Session, service: str | None = None) -> list[dict[str, Any]]:
+    """The components each service's reports list (SBOMs, scanners' package lists)."""
+    query = (
+        select(Service.name, ScanStream.tool, ScanStream.branch, Component)
+        .join(Component, Component.service_id == Service.id)
+        .join(ScanStream, ScanStream.id == Component.stream_id)
+        .order_by(Service.name, Component.name, Component.version, ScanStream.tool)
+    )
+    if service is not None:
+        query = query.where(Service.id == get_service(session, service).id)
+    return [
+        {
+            "service": service_name,
+            "name": component.name,
+            "version": component.version,
+            "ecosystem": component.ecosystem,
+            "purl": component.purl,
+            "licenses": component.licenses,
+            "tool": tool,
+            "branch": branch,
+            "first_seen": isoformat(component.first_seen),
+            "last_seen": isoformat(component.last_seen),
+        }
+        for service_name, tool, branch, component in session.execute(query)
+    ]

@@ -173,6 +173,7 @@ def upgrade() -> None:
         sa.Column("secret_hash", sa.String(length=64), nullable=True),
         sa.Column("secret_preview", sa.String(length=64), nullable=True),
         sa.Column("tools", JSON, nullable=False),
+        sa.Column("scan_digest", sa.String(length=32), nullable=False),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fixed_at", sa.DateTime(timezone=True), nullable=True),
