@@ -16,7 +16,7 @@ from shieldwall.audit.cli import app as audit_app
 from shieldwall.db.cli import app as db_app
 from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
 from shieldwall.findings.cli import app as findings_app
-from shieldwall.ingest.cli import formats_command, import_command
+from shieldwall.ingest.cli import components_command, formats_command, import_command
 from shieldwall.inventory.cli import app as inventory_app
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(findings_app, name="findings")
 app.command("import")(import_command)
 app.command("formats")(formats_command)
+app.command("components")(components_command)
 
 
 def _version(value: bool) -> None:

@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from shieldwall.errors import InputError
 
 MAX_DEPTH = 50
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 MAX_NODES = 200_000
 
 Loc = tuple[str | int, ...]
@@ -98,6 +99,10 @@ class _Converter:
                 self.document.path, f"nested deeper than {MAX_DEPTH} levels", line
             )
         self.document.lines.setdefault(loc, line)
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            raise InputError.in_file(
+                self.document.path, f"unsupported value: tag {node.tag!r}", line
+            )
         if isinstance(node, MappingNode):
             return self._mapping(node, loc)
         if isinstance(node, SequenceNode):

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from shieldwall.config import get_settings
 from shieldwall.ingest import registry
-from shieldwall.ingest.service import ImportRequest, import_report
+from shieldwall.ingest.service import ImportRequest, import_report, list_components
 from shieldwall.output import OutputFormat, emit
 from shieldwall.runtime import cli_actor, database
 
@@ -97,3 +97,25 @@ def formats_command(
         fmt,
         title="Report formats",
     )
+
+
+def components_command(
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only this service.")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """List the components (packages) the imported SBOMs and scans list, per service."""
+    with database().read() as session:
+        rows = list_components(session, service)
+    columns = [
+        ("service", "service"),
+        ("name", "component"),
+        ("version", "version"),
+        ("ecosystem", "ecosystem"),
+        ("licenses", "licenses"),
+        ("tool", "from"),
+    ]
+    emit(rows, columns, fmt, title=f"Components ({len(rows)})")

@@ -7,11 +7,17 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
+from cvss import CVSS2, CVSS3, CVSS4
+from cvss.exceptions import CVSSError
 from packageurl import PackageURL
+from packaging.version import InvalidVersion, Version
 
 from shieldwall.findings.vocabulary import Kind, Severity
+from shieldwall.ingest.records import RawComponent
+from shieldwall.text import clean
 
 # --- severities ------------------------------------------------------------------------------
 
@@ -58,6 +64,37 @@ def severity_from_text(value: object, default: Severity = Severity.MEDIUM) -> Se
         return severity_from_score(float(text))
     except ValueError:
         return default
+
+
+def rated_severity(word: str | None, score: float | None) -> tuple[Severity, str | None]:
+    """The tool's rating, and the CVSS score only where the tool has none ("unknown"): an
+    unrated vulnerability may be critical. Returns the severity and the tool's words."""
+    if score is None or (word and word.lower() != "unknown"):
+        return severity_from_text(word), word
+    return severity_from_score(score), f"{word or 'unrated'}, CVSS {score:g}"
+
+
+def cvss_score(value: object) -> float | None:
+    """A CVSS score (a number or a numeric string) within 0-10, else None."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        score = float(value)
+    except ValueError:
+        return None
+    return score if 0.0 <= score <= 10.0 else None
+
+
+def cvss_vector_score(vector: object) -> float | None:
+    """The base score of a CVSS v2, v3.x or v4 vector (computed by the ``cvss`` library)."""
+    if not isinstance(vector, str) or len(vector) > 300:
+        return None
+    text = vector.strip()
+    kind = CVSS4 if text.startswith("CVSS:4") else CVSS3 if text.startswith("CVSS:3") else CVSS2
+    try:
+        return float(kind(text).base_score)
+    except (CVSSError, ValueError, KeyError, IndexError):
+        return None
 
 
 def severity_from_score(score: float) -> Severity:
@@ -242,10 +279,18 @@ OS_PURL_TYPES = frozenset({"deb", "rpm", "apk", "alpm", "qpkg", "ebuild"})
 
 
 def parse_purl(value: object) -> PackageURL | None:
+    """The parsed purl, or None."""
     if not isinstance(value, str) or not value.startswith("pkg:"):
         return None
+    return _parse_purl(value.strip())
+
+
+@lru_cache(maxsize=65_536)
+def _parse_purl(value: str) -> PackageURL | None:
+    # Cached: a report names the same package many times (once per vulnerability), and
+    # parsing costs tens of microseconds. PackageURL is an immutable named tuple.
     try:
-        return PackageURL.from_string(value.strip())
+        return PackageURL.from_string(value)
     except ValueError:
         return None
 
@@ -257,14 +302,22 @@ def purl_type_for(ecosystem: str | None) -> str | None:
     return ECOSYSTEM_PURL_TYPES.get(key.split(":")[0], key if key in PURL_ECOSYSTEMS else None)
 
 
-def build_purl(ecosystem: str | None, name: str, version: str | None) -> str | None:
-    """A purl from an ecosystem word and a package name, when the type is known."""
+def build_purl(
+    ecosystem: str | None, name: str, version: str | None, *, distribution: str | None = None
+) -> str | None:
+    """A purl from an ecosystem word and a package name, when the type is known.
+
+    Operating-system packages are namespaced by their distribution (``pkg:deb/debian/apt``)
+    as Trivy and Grype write them, so that both tools' findings of one package meet.
+    """
     purl_type = purl_type_for(ecosystem)
     if purl_type is None or not name:
         return None
     namespace = None
     package = name
-    if purl_type == "maven" and ":" in name:
+    if purl_type in OS_PURL_TYPES and distribution:
+        namespace = distribution.lower()
+    elif purl_type == "maven" and ":" in name:
         namespace, package = name.split(":", 1)
     elif purl_type in ("npm", "composer", "golang") and "/" in name:
         namespace, package = name.rsplit("/", 1)
@@ -274,6 +327,25 @@ def build_purl(ecosystem: str | None, name: str, version: str | None) -> str | N
         ).to_string()
     except ValueError:
         return None
+
+
+def package_component(
+    name: str,
+    version: str | None,
+    purl: str | None,
+    ecosystem: str | None = None,
+    licenses: Iterable[str] = (),
+) -> RawComponent:
+    """A component with its purl kept only when it parses and its ecosystem named as the
+    advisory databases name it (from the purl, else from the tool's word)."""
+    parsed = parse_purl(purl)
+    return RawComponent(
+        name=name,
+        version=version,
+        purl=purl if parsed else None,
+        ecosystem=ecosystem_of(parsed, ecosystem),
+        licenses=tuple(licenses),
+    )
 
 
 def ecosystem_of(purl: PackageURL | None, fallback: str | None = None) -> str | None:
@@ -300,6 +372,35 @@ def package_key(purl: str | None, ecosystem: str | None, name: str) -> str:
     elif purl_type in ("npm", "nuget", "composer", "gem", "cargo", "pub", "hex"):
         package, namespace = package.lower(), namespace.lower()
     return f"{purl_type}/{namespace}/{package}" if namespace else f"{purl_type}/{package}"
+
+
+_OPERATOR = re.compile(r"^\s*(?:>=|==|=|>|~=|\^|~)?\s*v?")
+
+
+def lowest_fix(candidates: Iterable[str], installed: str | None) -> str | None:
+    """The version to upgrade to: the lowest fixed version above the installed one.
+
+    Tools list one fix per release line (Django: "2.2.25, 3.1.14, 3.2.10"); the lowest of all
+    would be a downgrade from 3.2.9. Versions compare as PEP 440 (which also orders plain
+    semantic versions) when they all parse; otherwise the tool's first fix stands, its order
+    being its preference.
+    """
+    versions = [
+        version
+        for candidate in candidates
+        for part in candidate.split(",")
+        if (version := _OPERATOR.sub("", part).strip())
+    ]
+    if not versions:
+        return None
+    try:
+        ordered = sorted(dict.fromkeys(versions), key=Version)
+        current = Version(_OPERATOR.sub("", installed)) if installed else None
+    except InvalidVersion:
+        return versions[0]
+    above = [v for v in ordered if current is None or Version(v) > current]
+    # Nothing above the installed version: the listed fixes are for other release lines.
+    return above[0] if above else None
 
 
 def kind_for_package(purl: str | None, ecosystem: str | None) -> Kind:
@@ -332,9 +433,9 @@ def redact_secret(secret: str) -> str:
 
 def tool_name(value: object, default: str) -> str:
     """A tool's name as a stream key: lower case, words joined by ``-``."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not clean(value).strip():
         return default
-    name = "-".join(value.strip().lower().split())[:100]
+    name = "-".join(clean(value).strip().lower().split())[:100]
     return _TOOL_ALIASES.get(name, name)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from shieldwall.text import clean, one_line
 
+_EMPTY: Mapping[str, Any] = {}
 TITLE_MAX = 1000
 DESCRIPTION_MAX = 20_000
 RULE_MAX = 500
@@ -55,7 +56,8 @@ def integer(value: object) -> int | None:
 
 
 def mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    # JSON objects are dicts: the concrete check is several times faster than the ABC's.
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def sequence(value: object) -> list[Any]:
@@ -70,7 +72,7 @@ def dig(value: object, *keys: str | int) -> Any:
                 return None
             value = value[key]
         else:
-            if not isinstance(value, Mapping):
+            if not isinstance(value, dict):
                 return None
             value = value.get(key)
     return value
@@ -114,5 +116,5 @@ def labelled_lines(*blocks: object) -> dict[str, str]:
 
 def iter_dicts(values: object) -> Iterator[Mapping[str, Any]]:
     for value in sequence(values):
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             yield value

@@ -4,6 +4,11 @@ A format is an object with a ``name``, a ``title`` and two methods: ``detect(hea
 from the first megabyte whether a report is in this format (by content, never by file
 name), and ``parse(source)`` yields ``ToolRun``, ``RawFinding`` and ``RawComponent`` records.
 Adding a format is adding a module that defines ``FORMAT``.
+
+A format whose tool writes nothing (or ``null``) when it finds nothing sets ``empty_tool`` to
+that tool's name. An empty report is then a clean scan of that tool, but only when the user
+names the format: auto-detection cannot tell it from a scanner that crashed before writing,
+and importing that as a clean scan would close every finding.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from functools import cache
 from typing import Protocol
 
 from shieldwall.ingest import formats
-from shieldwall.ingest.records import Record
+from shieldwall.ingest.records import Record, ToolRun
 from shieldwall.ingest.source import Head, ReportSource
 
 
@@ -49,6 +54,8 @@ def resolve(source: ReportSource, requested: str = "auto") -> ReportFormat:
     """The format of ``source``: the requested one (checked) or the one its content shows."""
     head = source.head()
     available = all_formats()
+    if head.syntax == "empty":
+        return _empty(source, available.get(requested))
     if requested != "auto":
         fmt = available.get(requested)
         if fmt is None:
@@ -76,6 +83,31 @@ def resolve(source: ReportSource, requested: str = "auto") -> ReportFormat:
 
 
 def _syntax_name(syntax: str) -> str:
-    return {"json": "JSON", "jsonl": "JSON lines", "xml": "XML", "text": "plain text"}.get(
-        syntax, syntax
+    names = {"json": "JSON", "jsonl": "JSON lines", "xml": "XML", "text": "neither JSON nor XML"}
+    return names.get(syntax, syntax)
+
+
+class _CleanScan:
+    """An empty report of a tool that writes nothing when it finds nothing."""
+
+    def __init__(self, fmt: ReportFormat, tool: str) -> None:
+        self.name, self.title, self.syntaxes = fmt.name, fmt.title, fmt.syntaxes
+        self.tool = tool
+
+    def detect(self, head: Head) -> bool:
+        return head.syntax == "empty"
+
+    def parse(self, source: ReportSource) -> Iterator[Record]:
+        yield ToolRun(self.tool)
+
+
+def _empty(source: ReportSource, fmt: ReportFormat | None) -> ReportFormat:
+    tool = getattr(fmt, "empty_tool", None)
+    if fmt is not None and tool:
+        return _CleanScan(fmt, tool)
+    clean_when_empty = sorted(n for n, f in all_formats().items() if getattr(f, "empty_tool", None))
+    raise source.error(
+        "empty report: a scanner that writes nothing has usually failed, so nothing was "
+        f"imported (for a tool that writes nothing when it finds nothing, name it with --format: "
+        f"{', '.join(clean_when_empty)})"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shieldwall.findings.vocabulary import Kind, Severity, Status
@@ -141,6 +142,38 @@ class SarifFormat:
                     yield finding
 
 
+_NO_RULE: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class _RuleFacts:
+    short: str | None
+    description: str | None
+    cwe_ids: list[str]
+    references: list[str]
+    tags: frozenset[str]
+    kind: Kind
+    severity: tuple[Severity, str | None]
+    by_level: bool
+    """The severity comes from the rule's default level, not a score or word."""
+
+
+def _severity(
+    properties: Mapping[str, Any], fallback: tuple[Severity, str | None]
+) -> tuple[Severity, str | None]:
+    """GitHub's ``security-severity`` score, else a ``severity`` word, else the fallback."""
+    score = properties.get("security-severity")
+    if isinstance(score, int | float | str) and not isinstance(score, bool):
+        try:
+            return severity_from_score(float(score)), str(score)
+        except ValueError:
+            pass
+    word = text(properties.get("severity"))
+    if word:
+        return severity_from_text(word), word
+    return fallback
+
+
 class _Run:
     def __init__(self, run: Any) -> None:
         driver = mapping(dig(run, "tool", "driver"))
@@ -162,6 +195,7 @@ class _Run:
             )
             if uri and uri.startswith("file:")
         ]
+        self._facts_cache: dict[int, _RuleFacts] = {}
         self.artifacts = [
             text(dig(artifact, "location", "uri"))
             for artifact in sequence(mapping(run).get("artifacts"))
@@ -171,21 +205,27 @@ class _Run:
         if result.get("kind") in _SKIPPED_KINDS or result.get("baselineState") == "absent":
             return None
         entry = self._rule(result)
+        facts = self._facts(entry)
         rule_id = rule(result.get("ruleId") or dig(result, "rule", "id") or entry.get("id"))
         properties = mapping(result.get("properties"))
-        rule_properties = mapping(entry.get("properties"))
         message = self._message(result, entry)
         location = mapping(dig(result, "locations", 0, "physicalLocation"))
         region = mapping(location.get("region"))
         snippet = text(dig(region, "snippet", "text")) or text(
             dig(location, "contextRegion", "snippet", "text")
         )
-        tags = {
-            t.lower()
-            for t in strings(rule_properties.get("tags")) + strings(properties.get("tags"))
-        }
-        severity, tool_severity = self._severity(result, entry, properties, rule_properties)
-        kind = self._kind(tags)
+        severity, tool_severity = facts.severity
+        level = text(result.get("level"))
+        if level and facts.by_level:  # a result's level beats its rule's default level
+            severity, tool_severity = _LEVELS.get(level, Severity.MEDIUM), level
+        kind, cwes = facts.kind, facts.cwe_ids
+        if properties or result.get("taxa"):
+            # Rare: the result overrides what its rule says.
+            severity, tool_severity = _severity(properties, (severity, tool_severity))
+            tags = {t.lower() for t in strings(properties.get("tags"))}
+            kind = self._kind(facts.tags | tags) if tags else kind
+            extra = [*strings(properties.get("cwe")), *_taxa_cwes(result.get("taxa"))]
+            cwes = cwe_ids([*cwes, *extra]) if extra else cwes
         vuln_ids: list[str] = []
         component = None
         fixed_version = None
@@ -199,34 +239,19 @@ class _Run:
                     kind = kind_for_package(component.purl, component.ecosystem)
             else:
                 kind = Kind.CODE
-        short = text(dig(entry, "shortDescription", "text"))
-        if short and rule_id in short:
-            short = None  # "Semgrep Finding: <rule id>" says nothing the rule id does not
         first_line = message.strip().splitlines()[0][:300] if message and message.strip() else None
         status, reason = _suppression(result)
         return RawFinding(
             tool=self.tool,
             kind=kind,
             rule_id=rule_id,
-            title=title(first_line or short or text(entry.get("name")), rule_id),
+            title=title(first_line or facts.short, rule_id),
             severity=severity,
             tool_severity=tool_severity,
-            description=description(
-                message, dig(entry, "fullDescription", "text"), dig(entry, "help", "text")
-            ),
-            cwe_ids=cwe_ids(
-                [
-                    *strings(rule_properties.get("tags")),
-                    *strings(rule_properties.get("cwe")),
-                    *strings(properties.get("cwe")),
-                    *_taxa_cwes(entry.get("relationships"), "target"),
-                    *_taxa_cwes(result.get("taxa")),
-                ]
-            ),
+            description=description(message, facts.description),
+            cwe_ids=cwes,
             vulnerability_ids=vuln_ids,
-            references=references(
-                entry.get("helpUri"), *strings(rule_properties.get("references"))
-            ),
+            references=facts.references,
             path=self._path(location),
             line=integer(region.get("startLine")),
             end_line=integer(region.get("endLine")),
@@ -246,7 +271,39 @@ class _Run:
             status_reason=reason,
         )
 
+    def _facts(self, entry: Mapping[str, Any]) -> _RuleFacts:
+        """What a rule says about all its results, worked out once per rule."""
+        facts = self._facts_cache.get(id(entry))
+        if facts is None:
+            properties = mapping(entry.get("properties"))
+            tags = frozenset(t.lower() for t in strings(properties.get("tags")))
+            short = text(dig(entry, "shortDescription", "text"))
+            rule_id = text(entry.get("id")) or ""
+            if short and rule_id and rule_id in short:
+                short = None  # "Semgrep Finding: <rule id>" says nothing the rule id does not
+            level = text(dig(entry, "defaultConfiguration", "level")) or "warning"
+            severity = _severity(properties, (_LEVELS.get(level, Severity.MEDIUM), level))
+            facts = _RuleFacts(
+                short=short or text(entry.get("name")),
+                description=text(dig(entry, "fullDescription", "text")),
+                cwe_ids=cwe_ids(
+                    [
+                        *strings(properties.get("tags")),
+                        *strings(properties.get("cwe")),
+                        *_taxa_cwes(entry.get("relationships"), "target"),
+                    ]
+                ),
+                references=references(entry.get("helpUri"), *strings(properties.get("references"))),
+                tags=tags,
+                kind=self._kind(tags),
+                severity=severity,
+                by_level=severity[1] == level,
+            )
+            self._facts_cache[id(entry)] = facts
+        return facts
+
     def _rule(self, result: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The rule a result refers to (by index, then by id), or an empty rule."""
         reference = mapping(result.get("rule"))
         index = _index(result.get("ruleIndex", reference.get("index")))
         if index is not None:
@@ -256,8 +313,8 @@ class _Run:
                 return found
         rule_id = text(result.get("ruleId")) or text(reference.get("id"))
         if rule_id:
-            return self.rules.get(rule_id) or self.rules.get(rule_id.split("/")[0]) or {}
-        return {}
+            return self.rules.get(rule_id) or self.rules.get(rule_id.split("/")[0]) or _NO_RULE
+        return _NO_RULE
 
     def _message(self, result: Mapping[str, Any], entry: Mapping[str, Any]) -> str | None:
         message = mapping(result.get("message"))
@@ -276,33 +333,7 @@ class _Run:
             )
         return body
 
-    def _severity(
-        self,
-        result: Mapping[str, Any],
-        entry: Mapping[str, Any],
-        properties: Mapping[str, Any],
-        rule_properties: Mapping[str, Any],
-    ) -> tuple[Severity, str | None]:
-        for score in (
-            properties.get("security-severity"),
-            rule_properties.get("security-severity"),
-        ):
-            if isinstance(score, int | float | str) and not isinstance(score, bool):
-                try:
-                    return severity_from_score(float(score)), str(score)
-                except ValueError:
-                    continue
-        tool_severity = text(properties.get("severity"))
-        if tool_severity:
-            return severity_from_text(tool_severity), tool_severity
-        level = (
-            text(result.get("level"))
-            or text(dig(entry, "defaultConfiguration", "level"))
-            or "warning"
-        )
-        return _LEVELS.get(level, Severity.MEDIUM), level
-
-    def _kind(self, tags: set[str]) -> Kind:
+    def _kind(self, tags: frozenset[str] | set[str]) -> Kind:
         if self.tool in SECRET_TOOLS or "secret" in tags or "secrets" in tags:
             return Kind.SECRET
         if self.tool in IAC_TOOLS or "misconfiguration" in tags or "iac" in tags:
