@@ -1,0 +1,41 @@
+"""One measured run in a child process: prints seconds, peak RSS and the import summary as JSON.
+
+Run by ``benchmarks.run``; a separate process per measurement so that each peak RSS is that
+run's own.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from shieldwall.config import Settings
+from shieldwall.db.engine import Database
+from shieldwall.ingest.service import ImportRequest, import_report
+
+
+def main() -> None:
+    what, target = sys.argv[1], Path(sys.argv[2])
+    started = time.perf_counter()
+    summary: dict[str, int] = {}
+    if what == "json.load":
+        with target.open("rb") as handle:
+            json.load(handle)
+    else:
+        url, service = sys.argv[3], sys.argv[4]
+        db = Database(url)
+        result = import_report(
+            db, ImportRequest(path=target, service=service, actor="bench"), Settings()
+        )
+        summary = {**result.counts(), "components": result.components}
+        db.dispose()
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_mb, "summary": summary}))
+
+
+if __name__ == "__main__":
+    main()
