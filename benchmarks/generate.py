@@ -113,8 +113,9 @@ def sized_indices(target_bytes: int, files: int, shape: str) -> Iterator[int]:
     return iter(range(target_bytes // per_result))
 
 
-def write_cyclonedx(path: Path, components: int, vulnerabilities: int, seed: int = 7) -> Path:
-    rng = random.Random(seed)
+def write_cyclonedx(path: Path, components: int, vulnerabilities: Iterator[int]) -> Path:
+    """Each vulnerability is a function of its index, so two files share the indices they
+    both list (the same vulnerability in the same component)."""
     tmp = path.with_suffix(".partial")
     ecosystems = [
         ("pypi", "PyPI"),
@@ -150,7 +151,8 @@ def write_cyclonedx(path: Path, components: int, vulnerabilities: int, seed: int
         out.write('], "vulnerabilities": [')
 
         def vulns() -> Iterator[dict[str, Any]]:
-            for v in range(vulnerabilities):
+            for v in vulnerabilities:
+                rng = random.Random(v)
                 score = round(rng.uniform(2.0, 10.0), 1)
                 yield {
                     "id": f"CVE-{2015 + v % 10}-{10000 + v}",

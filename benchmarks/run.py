@@ -87,12 +87,15 @@ def datasets(quick: bool, with_1gb: bool) -> dict[str, Path]:
     components, vulns = (500, 2_000) if quick else (5_000, 20_000)
     out["cyclonedx"] = make(
         f"cyclonedx-{components}-{vulns}.json",
-        lambda: write_cyclonedx(DATA / f"cyclonedx-{components}-{vulns}.json", components, vulns),
+        lambda: write_cyclonedx(
+            DATA / f"cyclonedx-{components}-{vulns}.json", components, iter(range(vulns))
+        ),
     )
+    kept_and_new = (v for v in range(vulns + vulns // 10) if v % 10 != 0)
     out["cyclonedx-changed"] = make(
         f"cyclonedx-{components}-{vulns}-changed.json",
         lambda: write_cyclonedx(
-            DATA / f"cyclonedx-{components}-{vulns}-changed.json", components, vulns, seed=8
+            DATA / f"cyclonedx-{components}-{vulns}-changed.json", components, kept_and_new
         ),
     )
     if with_1gb:

@@ -18,6 +18,7 @@ from shieldwall.findings.vocabulary import (
     Status,
 )
 from shieldwall.ingest.normalize import vulnerability_ids
+from shieldwall.ingest.records import RawFinding
 
 SCANNER_COLUMNS = (
     "kind",
@@ -69,12 +70,36 @@ silently (it does not change the problem)."""
 _LISTS = ("cwe_ids", "references")
 
 
-def scan_digest(values: Mapping[str, Any]) -> str:
-    """A digest of what the report says, stored with the finding: equal digests mean an
-    identical report of it, so the row need not be read or written."""
-    return hashlib.blake2b(
-        repr(tuple(values[c] for c in SCANNER_COLUMNS)).encode("utf-8"), digest_size=16
-    ).hexdigest()
+def report_digest(raws: Sequence[RawFinding]) -> str:
+    """A digest of what a report says about a finding, stored with it: an equal digest next
+    time means an identical report of it, so its row need not be read, rebuilt or written.
+    Computed from the parsed records, before any column value is built. The raw secret is
+    left out (it is part of the identity already)."""
+    parts = []
+    for raw in raws:
+        c = raw.component
+        parts.append(
+            (
+                raw.kind,
+                raw.rule_id,
+                raw.title,
+                raw.severity,
+                raw.tool_severity,
+                raw.description,
+                tuple(raw.cwe_ids),
+                tuple(raw.vulnerability_ids),
+                tuple(raw.references),
+                raw.path,
+                raw.line,
+                raw.end_line,
+                raw.snippet,
+                raw.context,
+                raw.fixed_version,
+                raw.secret_sha1,
+                (c.name, c.version, c.purl, c.ecosystem) if c else None,
+            )
+        )
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,10 @@ def _alias_rank(vuln_id: str) -> tuple[int, int, int, str]:
 # --- paths -------------------------------------------------------------------------------------
 
 
+_PLAIN_PATH = re.compile(r"^(?!\.{1,2}/)(?:[\w@+=,~-][\w.@+=,~ -]*/)*[\w@+=,~-][\w.@+=,~ -]*$")
+"""A relative path with no ``.``/``..`` segment, backslash, percent sign or empty segment."""
+
+
 def normalize_path(value: object) -> str | None:
     """A repository-relative POSIX path from a tool's path or ``file://`` URI.
 
@@ -194,6 +198,8 @@ def normalize_path(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    if _PLAIN_PATH.match(text):
+        return text  # the common case, already normal
     if text.lower().startswith("file:"):
         parts = urlsplit(text)
         text = unquote(parts.path)

@@ -32,9 +32,12 @@ def title(value: object, fallback: str = "(untitled)") -> str:
 
 
 def description(*parts: object) -> str | None:
+    """The distinct non-empty parts, cleaned, one paragraph each, within ``DESCRIPTION_MAX``."""
     found = [clean(t, DESCRIPTION_MAX) for t in (text(p) for p in parts) if t]
     joined = "\n\n".join(dict.fromkeys(found))
-    return clean(joined, DESCRIPTION_MAX) if joined else None
+    if len(joined) > DESCRIPTION_MAX:
+        joined = joined[: DESCRIPTION_MAX - 1] + "…"
+    return joined or None
 
 
 def rule(value: object, fallback: str = "unknown") -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from shieldwall.audit import service as audit
 from shieldwall.clock import isoformat, utcnow
 from shieldwall.config import Settings
-from shieldwall.db.engine import Database, allocate_ids
+from shieldwall.db.engine import Database, allocate_ids, execute_many
 from shieldwall.findings.models import Finding
 from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Source, Status
 from shieldwall.ids import new_uid
@@ -34,7 +34,7 @@ from shieldwall.ingest.lifecycle import (
     SCANNER_COLUMNS,
     UPDATE_COLUMNS,
     merge,
-    scan_digest,
+    report_digest,
     status_change,
 )
 from shieldwall.ingest.models import Component, ReportImport, ScanStream, Sighting
@@ -115,10 +115,26 @@ def import_report(
 
 @dataclass
 class _Pending:
-    """One finding of the current batch: its column values and the streams that saw it."""
+    """One finding of the current batch: the results that report it, the streams that saw
+    it, and (built only when it is new or changed) its column values."""
 
-    values: dict[str, Any]
+    raws: list[RawFinding]
     streams: set[int]
+    _values: dict[str, Any] | None = None
+
+    @property
+    def tools(self) -> list[str]:
+        return sorted({raw.tool for raw in self.raws})
+
+    @property
+    def values(self) -> dict[str, Any]:
+        if self._values is None:
+            values = finding_values(self.raws[0])
+            for other in self.raws[1:]:
+                _merge_same_report(values, finding_values(other))
+            values["scan_digest"] = report_digest(self.raws)
+            self._values = values
+        return self._values
 
 
 class _Importer:
@@ -225,9 +241,9 @@ class _Importer:
             stream_id = self.streams[raw.tool]
             pending = batch.get(fingerprint)
             if pending is None:
-                batch[fingerprint] = _Pending(finding_values(raw), {stream_id})
+                batch[fingerprint] = _Pending([raw], {stream_id})
             else:
-                _merge_same_report(pending.values, finding_values(raw))
+                pending.raws.append(raw)
                 pending.streams.add(stream_id)
         existing = self._candidates(list(batch))
         new_ids = iter(allocate_ids(self.session, "findings", len(batch) - len(existing)))
@@ -237,50 +253,42 @@ class _Importer:
         to_read: dict[int, _Pending] = {}
         sightings: list[dict[str, Any]] = []
         for fingerprint, pending in batch.items():
-            values = pending.values
             row = existing.get(fingerprint)
             if row is None:
                 finding_id = next(new_ids)
-                inserts.append(self._new_row(finding_id, fingerprint, values))
+                inserts.append(self._new_row(finding_id, fingerprint, pending.values))
                 self.summary.created += 1
             elif row["handled"]:
                 # Already handled by this import (another run in the report, an earlier
                 # batch): only another tool may join; nothing is counted twice.
                 finding_id = row["id"]
-                tools = sorted({*row["tools"], *values["tools"]})
+                tools = sorted({*row["tools"], *pending.tools})
                 if tools != row["tools"]:
                     tool_updates.append({"_id": finding_id, "tools": tools})
             else:
                 finding_id = row["id"]
+                first = pending.raws[0]
                 change = status_change(
                     row["status"],
                     row["status_source"],
-                    values["_status"],
-                    values["_status_reason"],
-                    values["tools"],
+                    first.status,
+                    first.status_reason,
+                    pending.tools,
                 )
                 if (
                     change is None
-                    and row["tools"] == values["tools"]
-                    and row["scan_digest"] == values["scan_digest"]
+                    and row["tools"] == pending.tools
+                    and row["scan_digest"] == report_digest(pending.raws)
                 ):
                     self.summary.unchanged += 1
                 else:
                     to_read[finding_id] = pending
             sightings.extend(
-                {
-                    "finding_id": finding_id,
-                    "stream_id": stream_id,
-                    "first_import_id": self.record.id,
-                    "last_import_id": self.record.id,
-                    "present": True,
-                }
-                for stream_id in pending.streams
+                {"finding_id": finding_id, "stream_id": stream_id} for stream_id in pending.streams
             )
         if to_read:
             updates = self._reconcile(to_read)
-        if inserts:
-            self.session.execute(insert(_FINDINGS), inserts)
+        execute_many(self.session, self._insert, inserts)
         for rows, columns in ((updates, UPDATE_COLUMNS), (tool_updates, ("tools",))):
             if rows:
                 self.session.execute(
@@ -289,8 +297,11 @@ class _Importer:
                     .values({column: bindparam(column) for column in columns}),
                     rows,
                 )
-        upsert = _upsert(self.session, _SIGHTINGS)
-        self.session.execute(
+        upsert = _upsert(self.session, _SIGHTINGS).values(
+            first_import_id=self.record.id, last_import_id=self.record.id, present=True
+        )
+        execute_many(
+            self.session,
             upsert.on_conflict_do_update(
                 index_elements=["finding_id", "stream_id"],
                 set_={"last_import_id": upsert.excluded.last_import_id, "present": True},
@@ -335,7 +346,7 @@ class _Importer:
                 **merge(row, incoming, shared=bool(set(row["tools"]) - set(incoming["tools"]))),
                 "tools": tools,
             }
-            new["scan_digest"] = scan_digest(new)
+            new["scan_digest"] = incoming["scan_digest"]
             change = status_change(
                 row["status"],
                 row["status_source"],
@@ -364,24 +375,32 @@ class _Importer:
         return updates
 
     def _new_row(self, finding_id: int, fingerprint: str, values: dict[str, Any]) -> dict[str, Any]:
+        """What differs between the new findings of an import (``_insert`` adds the rest)."""
         status = values["_status"] or Status.OPEN
         return {
             **{c: values[c] for c in (*SCANNER_COLUMNS, "tools", "scan_digest")},
             "id": finding_id,
             "uid": new_uid(),
-            "service_id": self.service.id,
             "fingerprint": fingerprint,
-            "severity_source": Source.SCANNER.value,
             "status": status.value,
-            "status_source": Source.SCANNER.value,
             "status_reason": values["_status_reason"],
-            "status_by": None,
-            "status_at": self.now,
-            "first_seen": self.now,
-            "last_seen": self.now,
-            "fixed_at": None,
-            "reopen_count": 0,
         }
+
+    @property
+    def _insert(self) -> Any:
+        """The insert for new findings: what is the same for all of them is bound once in
+        the statement instead of converted once per row."""
+        return insert(_FINDINGS).values(
+            service_id=self.service.id,
+            severity_source=Source.SCANNER.value,
+            status_source=Source.SCANNER.value,
+            status_by=None,
+            status_at=self.now,
+            first_seen=self.now,
+            last_seen=self.now,
+            fixed_at=None,
+            reopen_count=0,
+        )
 
     # --- components ------------------------------------------------------------------------
 
@@ -551,7 +570,6 @@ def finding_values(raw: RawFinding) -> dict[str, Any]:
         "_status": raw.status,
         "_status_reason": clean(raw.status_reason, DESCRIPTION_MAX) if raw.status_reason else None,
     }
-    values["scan_digest"] = scan_digest(values)
     return values
 
 
@@ -592,7 +610,6 @@ def _merge_same_report(values: dict[str, Any], other: dict[str, Any]) -> None:
         merged = list(values[column])
         merged.extend(v for v in other[column] if v not in merged)
         values[column] = sorted(merged) if column == "tools" else merged
-    values["scan_digest"] = scan_digest(values)
 
 
 def component_values(raw: RawComponent) -> dict[str, Any]:
