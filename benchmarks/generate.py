@@ -182,3 +182,25 @@ def _write_items(out: IO[str], items: Iterator[dict[str, Any]]) -> None:
         if n:
             out.write(",")
         out.write(json.dumps(item, separators=(",", ":")))
+
+
+def write_duplicate_components(path: Path, copies: int) -> Path:
+    """A CycloneDX BOM that lists one component ``copies`` times (a hostile or broken SBOM)."""
+    entry = json.dumps(
+        {
+            "type": "library",
+            "name": "left-pad",
+            "version": "1.3.0",
+            "purl": "pkg:npm/left-pad@1.3.0",
+            "bom-ref": "pkg:npm/left-pad@1.3.0",
+        },
+        separators=(",", ":"),
+    )
+    tmp = path.with_suffix(".partial")
+    with tmp.open("w") as out:
+        out.write('{"bomFormat":"CycloneDX","specVersion":"1.5","components":[')
+        for n in range(copies):
+            out.write("," + entry if n else entry)
+        out.write("]}")
+    tmp.replace(path)
+    return path

@@ -4,6 +4,7 @@ Generates its own data (in benchmarks/.data, reused when present) and prints eac
 
 - a Semgrep-shaped SARIF report, 100,000 results over 5,000 files (content-based identity);
 - a CycloneDX 1.6 SBOM, 5,000 components and 20,000 vulnerabilities;
+- a CycloneDX SBOM listing one component 10^6 times (a hostile or broken SBOM);
 - a CodeQL-shaped SARIF report of about 1 GB (line-hash fingerprints, code flows).
 
 For each: ``json.load`` of the file as the yardstick, first import, identical re-import,
@@ -30,7 +31,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from benchmarks.generate import sized_indices, write_cyclonedx, write_sarif
+from benchmarks.generate import (
+    sized_indices,
+    write_cyclonedx,
+    write_duplicate_components,
+    write_sarif,
+)
 from shieldwall.db.engine import Database
 from shieldwall.db.migrate import upgrade
 from shieldwall.inventory.loader import load_inventory
@@ -97,6 +103,11 @@ def datasets(quick: bool, with_1gb: bool) -> dict[str, Path]:
         lambda: write_cyclonedx(
             DATA / f"cyclonedx-{components}-{vulns}-changed.json", components, kept_and_new
         ),
+    )
+    copies = 100_000 if quick else 1_000_000
+    out["duplicates"] = make(
+        f"cyclonedx-duplicates-{copies}.json",
+        lambda: write_duplicate_components(DATA / f"cyclonedx-duplicates-{copies}.json", copies),
     )
     if with_1gb:
         target = 100 * 1024**2 if quick else 1024**3
@@ -203,6 +214,20 @@ def main() -> None:
                 engine,
                 folder,
                 "ledger",
+            )
+        yardstick = measure("json.load", str(data["duplicates"]))
+        size_mb = data["duplicates"].stat().st_size / 1024**2
+        row(
+            f"CycloneDX, one component 10^6 times: json.load ({size_mb:.0f} MB)",
+            "-",
+            yardstick,
+            None,
+        )
+        with fresh_database("sqlite", folder) as url:
+            assert url is not None
+            run = measure("import", str(data["duplicates"]), url, "web")
+            row(
+                "CycloneDX, one component 10^6 times: import", "sqlite", run, yardstick, counts(run)
             )
         if "big" in data:
             yardstick = measure("json.load", str(data["big"]))

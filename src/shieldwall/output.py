@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -30,6 +31,7 @@ Column = tuple[str, str]  # (key, header)
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PIPE_WIDTH = 200
+_MIN_COLUMN = 24
 
 
 def emit(
@@ -53,14 +55,22 @@ def emit(
             writer.writerow([_csv_cell(row.get(key)) for key in keys])
     else:
         table = Table(title=title, show_lines=False, header_style="bold")
-        for _, header in columns:
-            # One line per row, cut with an ellipsis: JSON and CSV carry the full values.
-            table.add_column(header, no_wrap=True, overflow="ellipsis")
-        for row in rows:
-            table.add_row(*(Text(_table_cell(row.get(key))) for key, _ in columns))
+        cells = [[_table_cell(row.get(key)) for key, _ in columns] for row in rows]
+        for index, (_, header) in enumerate(columns):
+            # One line per row, cut with an ellipsis (JSON and CSV carry the full values);
+            # short columns keep their width, long text gives way first.
+            widest = max((len(line[index]) for line in cells), default=0)
+            table.add_column(
+                header,
+                no_wrap=True,
+                overflow="ellipsis",
+                min_width=min(max(widest, len(header)), _MIN_COLUMN),
+            )
+        for line in cells:
+            table.add_row(*(Text(cell) for cell in line))
         console = Console(file=out) if stream else Console()
-        if not console.is_terminal:
-            console.width = _PIPE_WIDTH
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            console.width = _PIPE_WIDTH  # a pipe or a log: room for the columns
         console.print(table)
         if not rows:
             console.print("(none)")

@@ -159,3 +159,34 @@ def test_terminal_escapes_in_reports_do_not_reach_the_terminal(org: Cli, tmp_pat
 def test_missing_file_and_folder(org: Cli, tmp_path: Path) -> None:
     assert "no such file" in org("import", tmp_path / "nope.json", "--service", "ledger").err
     assert "not a regular file" in org("import", tmp_path, "--service", "ledger").err
+
+
+def test_commit_and_branch_are_checked(org: Cli, tmp_path: Path) -> None:
+    report = sarif(tmp_path / "r.sarif", "bandit", [])
+    result = org("import", report, "--service", "ledger", "--commit", "x" * 100)
+    assert result.code == 2
+    assert "is not a commit" in result.err
+    result = org("import", report, "--service", "ledger", "--branch", "b" * 300)
+    assert result.code == 2
+    assert "--branch must be at most 255" in result.err
+
+
+def test_a_bom_listing_one_component_a_hundred_thousand_times(org: Cli, tmp_path: Path) -> None:
+    """The benchmark runs 10^6 (make bench); here enough to show duplicates collapse."""
+    entry = json.dumps(
+        {
+            "type": "library",
+            "name": "left-pad",
+            "version": "1.3.0",
+            "purl": "pkg:npm/left-pad@1.3.0",
+            "bom-ref": "pkg:npm/left-pad@1.3.0",
+        }
+    )
+    bom = tmp_path / "bom.json"
+    with bom.open("w") as handle:
+        handle.write('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [')
+        handle.write(",".join([entry] * 100_000))
+        handle.write("]}")
+    org.ok("import", bom, "--service", "web")
+    listed = json.loads(org.ok("components", "--service", "web", "--format", "json").out)
+    assert [(c["name"], c["version"]) for c in listed] == [("left-pad", "1.3.0")]

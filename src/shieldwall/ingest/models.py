@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shieldwall.db.base import Base, JSONType, UTCDateTime
@@ -18,7 +27,7 @@ class ReportImport(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
     format: Mapped[str | None] = mapped_column(String(50))
     filename: Mapped[str] = mapped_column(String(255))
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
     branch: Mapped[str] = mapped_column(String(255))
     commit: Mapped[str | None] = mapped_column(String(64))
     partial: Mapped[bool] = mapped_column(Boolean)

@@ -10,6 +10,7 @@ closing of what a complete scan no longer reports is a few set-based statements 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from shieldwall.audit import service as audit
 from shieldwall.clock import isoformat, utcnow
 from shieldwall.config import Settings
 from shieldwall.db.engine import Database, allocate_ids, execute_many
+from shieldwall.errors import InputError
 from shieldwall.findings.models import Finding
 from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Source, Status
 from shieldwall.ids import new_uid
@@ -100,6 +102,7 @@ def import_report(
     settings: Settings,
     progress: ProgressCallback | None = None,
 ) -> ImportSummary:
+    _check_request(request)
     source = ReportSource(
         request.path,
         max_size=settings.max_report_size,
@@ -111,6 +114,19 @@ def import_report(
         importer = _Importer(session, request, fmt.name, source, settings.import_batch_size)
         importer.run(fmt.parse(source))
         return importer.summary
+
+
+_COMMIT = re.compile(r"^[0-9A-Za-z._/-]{1,64}$")
+_BRANCH_MAX = 255
+
+
+def _check_request(request: ImportRequest) -> None:
+    if request.commit is not None and not _COMMIT.match(request.commit):
+        raise InputError(
+            f"--commit {request.commit[:80]!r} is not a commit (at most 64 letters and digits)"
+        )
+    if len(request.branch) > _BRANCH_MAX or not request.branch.isprintable():
+        raise InputError(f"--branch must be at most {_BRANCH_MAX} printable characters")
 
 
 @dataclass

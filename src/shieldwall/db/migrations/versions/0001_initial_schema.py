@@ -201,7 +201,7 @@ def upgrade() -> None:
         sa.Column("service_id", sa.Integer(), nullable=False),
         sa.Column("format", sa.String(length=50), nullable=True),
         sa.Column("filename", sa.String(length=255), nullable=False),
-        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("branch", sa.String(length=255), nullable=False),
         sa.Column("commit", sa.String(length=64), nullable=True),
         sa.Column("partial", sa.Boolean(), nullable=False),
