@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shieldwall.db.base import Base, JSONType, UTCDateTime
+from shieldwall.ingest.models import Sighting
 from shieldwall.inventory.models import Service
 
 
@@ -52,9 +53,17 @@ class Finding(Base):
     tools: Mapped[list[str]] = mapped_column(JSONType)
     scan_digest: Mapped[str] = mapped_column(String(32))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer)
+
+    # When a scan last reported the finding: kept on its sightings, which every import
+    # writes anyway, rather than by rewriting every reported finding's row after each import.
+    last_seen: Mapped[datetime] = column_property(
+        select(func.max(Sighting.last_seen))
+        .where(Sighting.finding_id == id)
+        .correlate_except(Sighting)
+        .scalar_subquery()
+    )
 
     service: Mapped[Service] = relationship()
 

@@ -75,6 +75,7 @@ class Sighting(Base):
     )
     first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
     last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     present: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (Index("ix_finding_sightings_stream", "stream_id", "last_import_id"),)

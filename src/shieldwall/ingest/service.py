@@ -314,13 +314,20 @@ class _Importer:
                     rows,
                 )
         upsert = _upsert(self.session, _SIGHTINGS).values(
-            first_import_id=self.record.id, last_import_id=self.record.id, present=True
+            first_import_id=self.record.id,
+            last_import_id=self.record.id,
+            last_seen=self.now,
+            present=True,
         )
         execute_many(
             self.session,
             upsert.on_conflict_do_update(
                 index_elements=["finding_id", "stream_id"],
-                set_={"last_import_id": upsert.excluded.last_import_id, "present": True},
+                set_={
+                    "last_import_id": upsert.excluded.last_import_id,
+                    "last_seen": upsert.excluded.last_seen,
+                    "present": True,
+                },
             ),
             sightings,
         )
@@ -413,7 +420,6 @@ class _Importer:
             status_by=None,
             status_at=self.now,
             first_seen=self.now,
-            last_seen=self.now,
             fixed_at=None,
             reopen_count=0,
         )
@@ -469,12 +475,6 @@ class _Importer:
                     )
                 )
         if stream_ids:
-            seen_now = select(_SIGHTINGS.c.finding_id).where(
-                _SIGHTINGS.c.stream_id.in_(stream_ids), _SIGHTINGS.c.last_import_id == imp
-            )
-            self.session.execute(
-                update(_FINDINGS).where(_FINDINGS.c.id.in_(seen_now)).values(last_seen=self.now)
-            )
             stream_values: dict[str, Any] = {"last_import_id": imp, "last_import_at": self.now}
             if not self.request.partial:
                 stream_values["last_complete_at"] = self.now

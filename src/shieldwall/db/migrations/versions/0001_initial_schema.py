@@ -175,7 +175,6 @@ def upgrade() -> None:
         sa.Column("tools", JSON, nullable=False),
         sa.Column("scan_digest", sa.String(length=32), nullable=False),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fixed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -291,6 +290,7 @@ def upgrade() -> None:
         sa.Column("stream_id", sa.Integer(), nullable=False),
         sa.Column("first_import_id", sa.Integer(), nullable=False),
         sa.Column("last_import_id", sa.Integer(), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("present", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["finding_id"],
