@@ -41,8 +41,10 @@ def emit(
     *,
     title: str | None = None,
     stream: TextIO | None = None,
+    wrap: bool = False,
 ) -> None:
-    """Write ``rows``: all keys for JSON and CSV, the chosen ``columns`` for the table."""
+    """Write ``rows``: all keys for JSON and CSV, the chosen ``columns`` for the table (one
+    line per row, or with ``wrap`` the last column folded over lines)."""
     out = stream or sys.stdout
     if fmt is OutputFormat.JSON:
         json.dump([dict(row) for row in rows], out, indent=2, ensure_ascii=False)
@@ -60,10 +62,11 @@ def emit(
             # One line per row, cut with an ellipsis (JSON and CSV carry the full values);
             # short columns keep their width, long text gives way first.
             widest = max((len(line[index]) for line in cells), default=0)
+            folds = wrap and index == len(columns) - 1
             table.add_column(
                 header,
-                no_wrap=True,
-                overflow="ellipsis",
+                no_wrap=not folds,
+                overflow="fold" if folds else "ellipsis",
                 min_width=min(max(widest, len(header)), _MIN_COLUMN),
             )
         for line in cells:
@@ -84,7 +87,7 @@ def emit_record(record: Row, fmt: OutputFormat, *, stream: TextIO | None = None)
         out.write("\n")
         return
     rows = [{"field": key, "value": value} for key, value in record.items()]
-    emit(rows, [("field", "field"), ("value", "value")], fmt, stream=stream)
+    emit(rows, [("field", "field"), ("value", "value")], fmt, stream=stream, wrap=True)
 
 
 def _table_cell(value: Any) -> str:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from shieldwall.findings.vocabulary import Kind, Severity
 from shieldwall.ingest.identity import IdentityAssigner, identity_key
+from shieldwall.ingest.lifecycle import SCANNER_COLUMNS, merge
 from shieldwall.ingest.normalize import secret_sha1
 from shieldwall.ingest.records import RawComponent, RawFinding
 
@@ -109,3 +110,20 @@ def test_redacted_secrets_fall_back_to_rule_and_line() -> None:
     redacted = secret(secret="REDACTED")
     assert fp(redacted) != fp(secret())
     assert fp(redacted) == fp(secret(secret=None))
+
+
+def test_a_shared_finding_keeps_the_higher_severity_with_its_tools_words() -> None:
+    row = {
+        **dict.fromkeys(SCANNER_COLUMNS),
+        "severity": "info",
+        "tool_severity": "Negligible",
+        "severity_source": "scanner",
+        "cwe_ids": [],
+        "references": [],
+        "vulnerability_ids": ["CVE-2023-45853"],
+    }
+    incoming = {**row, "severity": "critical", "tool_severity": "CRITICAL", "cwe_ids": ["CWE-190"]}
+    merged = merge(row, incoming, shared=True)
+    assert (merged["severity"], merged["tool_severity"]) == ("critical", "CRITICAL")
+    assert merged["cwe_ids"] == ["CWE-190"]
+    assert merge(incoming, row, shared=True)["tool_severity"] == "CRITICAL"

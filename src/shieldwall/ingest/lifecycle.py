@@ -154,9 +154,9 @@ def merge(row: Mapping[str, Any], incoming: Mapping[str, Any], *, shared: bool) 
         merged["vulnerability_ids"] = vulnerability_ids(
             [*row["vulnerability_ids"], *incoming["vulnerability_ids"]]
         )
-        merged["severity"] = max(
-            row["severity"], incoming["severity"], key=lambda s: Severity(s).rank
-        )
+        if Severity(incoming["severity"]).rank > Severity(row["severity"]).rank:
+            merged["severity"] = incoming["severity"]
+            merged["tool_severity"] = incoming["tool_severity"]  # the words of the tool that won
     if row["severity_source"] != Source.SCANNER:
         merged["severity"] = row["severity"]
     return merged
