@@ -126,24 +126,7 @@ def _guarded_pass(
     scan: _Scan,
 ) -> None:
     """Feed the outline builder every event outside ``skip``; guard and count all of them."""
-    skipping = 0  # nesting inside a skipped value; -1: the value after a skipped key
-    parents: dict[str, frozenset[str]] = {}
-    for path in skip:
-        parent, _, key = path.rpartition(".")
-        parents[parent] = parents.get(parent, frozenset()) | {key}
-    for prefix, kind, value in _guarded_events(stream, source, False, bulk, levels, scan):
-        if skipping:
-            if skipping < 0:
-                skipping = 1 if kind in _STARTS else 0
-            elif kind in _STARTS:
-                skipping += 1
-            elif kind in _ENDS:
-                skipping -= 1
-            continue
-        if kind == "map_key" and prefix in parents and value in parents[prefix]:
-            scan.skipped.add(f"{prefix}.{value}" if prefix else value)
-            skipping = -1
-            continue
+    for _, kind, value in _guarded_events(stream, source, False, bulk, levels, scan, skip):
         builder.event(kind, value)
 
 
@@ -154,10 +137,20 @@ def _guarded_events(
     bulk: dict[str, str],
     levels: list[str],
     scan: _Scan,
+    skip: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, str, Any]]:
+    """Every event, checked and counted; the subtrees at ``skip`` are checked and counted but
+    not yielded (most of a report's events are in them: not yielding them is cheaper)."""
+    parents: dict[str, frozenset[str]] = {}
+    for path in skip:
+        parent, _, key = path.rpartition(".")
+        parents[parent] = parents.get(parent, frozenset()) | {key}
+    skip_depth = -1  # while a skipped value is read: the depth of its key
     max_depth = source.max_depth
     depth = 0
     level_of = {level: i for i, level in enumerate(levels)}
+    # Values nested deeper than every tracked prefix cannot be at one: skip the lookups.
+    shallow = max((p.count(".") + 2 for p in (*levels, *bulk)), default=0)
     indices = [-1] * len(levels)
     item_start = -1  # event number where the current bulk element started
     item_depth = 0
@@ -166,7 +159,7 @@ def _guarded_events(
     )
     try:
         for number, event in enumerate(parser):
-            prefix, kind, _ = event
+            prefix, kind, value = event
             if kind in _STARTS:
                 depth += 1
                 if depth > max_depth:
@@ -179,10 +172,22 @@ def _guarded_events(
                             f"an element of {prefix} holds over {MAX_ITEM_EVENTS} values"
                         )
                     item_start = -1
-                yield event
+                if skip_depth < 0:
+                    yield event
+                elif depth == skip_depth:
+                    skip_depth = -1  # the skipped container ended
                 continue
             elif kind == "map_key":
-                yield event
+                if skip_depth < 0:
+                    if prefix in parents and value in parents[prefix]:
+                        scan.skipped.add(f"{prefix}.{value}" if prefix else value)
+                        skip_depth = depth
+                    else:
+                        yield event
+                continue
+            if depth > shallow:
+                if skip_depth < 0:
+                    yield event
                 continue
             # A value starts here: an element of an enclosing array, or a bulk element.
             if prefix in level_of:
@@ -199,7 +204,10 @@ def _guarded_events(
                     groups.append((position, 1))
                 if kind in _STARTS:
                     item_start, item_depth = number, depth
-            yield event
+            if skip_depth < 0:
+                yield event
+            elif kind not in _STARTS and depth == skip_depth:
+                skip_depth = -1  # the skipped value was a scalar
     except ijson.JSONError as exc:
         raise source.error(describe_json_error(exc)) from exc
     except UnicodeDecodeError as exc:

@@ -353,7 +353,8 @@ class _Importer:
         ).where(
             _FINDINGS.c.service_id == self.service.id, _FINDINGS.c.fingerprint.in_(fingerprints)
         )
-        return {row.fingerprint: row._asdict() for row in self.session.execute(query)}
+        names = ("id", "fingerprint", "status", "status_source", "tools", "scan_digest", "handled")
+        return {row[1]: dict(zip(names, row, strict=True)) for row in self.session.execute(query)}
 
     def _reconcile(self, pending: dict[int, _Pending]) -> list[dict[str, Any]]:
         """Read the findings whose report differs and work out their new values; count them."""
