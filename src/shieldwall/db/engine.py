@@ -8,6 +8,7 @@ special here; cross-process ordering (audit chain, per-service imports) uses adv
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,28 +149,29 @@ def execute_many(session: Session, statement: Any, rows: Sequence[Mapping[str, A
     keys = list(rows[0])
     compiled = statement.compile(dialect=dialect, column_keys=keys)
     template = compiled.construct_params(rows[0])
-    processors = {  # the dialect's own implementation: JSON is JSONB on PostgreSQL
+    order = compiled.positiontup  # SQLite's parameters are positional
+    processors = {
         name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         for name in template
     }
-
-    def convert(name: str, value: Any) -> Any:
-        processor = processors[name]
-        return processor(value) if processor is not None and value is not None else value
-
-    fixed = {name: convert(name, value) for name, value in template.items() if name not in keys}
-    converters = [(key, processors[key]) for key in keys]
-    params: list[Any] = [
-        {
-            **fixed,
-            **{
-                key: process(row[key]) if process is not None and row[key] is not None else row[key]
-                for key, process in converters
-            },
-        }
-        for row in rows
+    fixed = {
+        name: processors[name](value) if processors[name] and value is not None else value
+        for name, value in template.items()
+        if name not in keys
+    }
+    # The row's values in statement order, at C speed (a tuple: statements have 2+ columns).
+    pick = operator.itemgetter(*order)
+    converted = [
+        (i, processors[name]) for i, name in enumerate(order) if name in keys and processors[name]
     ]
-    if compiled.positional:
-        order = compiled.positiontup
-        params = [tuple(p[name] for name in order) for p in params]
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = pick({**row, **fixed})
+        if converted:
+            values = list(values)
+            for i, process in converted:
+                if values[i] is not None:
+                    values[i] = process(values[i])
+            values = tuple(values)
+        params.append(values)
     conn.exec_driver_sql(compiled.string, params)
