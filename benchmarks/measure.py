@@ -20,6 +20,7 @@ from shieldwall.ingest.service import ImportRequest, import_report
 def main() -> None:
     what, target = sys.argv[1], Path(sys.argv[2])
     started = time.perf_counter()
+    cpu_started = time.process_time()
     summary: dict[str, int] = {}
     if what == "json.load":
         with target.open("rb") as handle:
@@ -33,8 +34,9 @@ def main() -> None:
         summary = {**result.counts(), "components": result.components}
         db.dispose()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_mb, "summary": summary}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_rss_mb": peak_mb, "summary": summary}))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ POSTGRES_URL = os.environ.get(
 @dataclass
 class Run:
     seconds: float
+    cpu: float
+    """CPU time of this process: steadier than wall time on a shared machine."""
     peak_rss_mb: float
     summary: dict[str, int]
 
@@ -64,7 +66,7 @@ def measure(*args: str) -> Run:
         text=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return Run(result["seconds"], result["peak_rss_mb"], result["summary"])
+    return Run(result["seconds"], result["cpu"], result["peak_rss_mb"], result["summary"])
 
 
 def datasets(quick: bool, with_1gb: bool) -> dict[str, Path]:
@@ -159,7 +161,8 @@ def _prepare(url: str) -> None:
 def row(label: str, engine: str, run: Run, yardstick: Run | None, note: str = "") -> None:
     ratio = f"{run.seconds / yardstick.seconds:5.1f}x" if yardstick else "     "
     print(
-        f"{label:<44} {engine:<10} {run.seconds:8.2f} s {run.peak_rss_mb:8.0f} MB  {ratio}  {note}",
+        f"{label:<44} {engine:<10} {run.seconds:8.2f} s {run.cpu:7.2f} s {run.peak_rss_mb:8.0f} MB"
+        f"  {ratio}  {note}",
         flush=True,
     )
 
@@ -195,7 +198,10 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
     data = datasets(args.quick, not args.no_1gb)
-    print(f"{'benchmark':<44} {'engine':<10} {'time':>10} {'peak RSS':>11}  {'/json':>6}  result")
+    print(
+        f"{'benchmark':<44} {'engine':<10} {'time':>10} {'cpu':>9} {'peak RSS':>11}  {'/json':>6}"
+        "  result"
+    )
     with tempfile.TemporaryDirectory(prefix="shieldwall-bench-") as tmp:
         folder = Path(tmp)
         for engine in args.engines.split(","):

@@ -58,6 +58,8 @@ def secret_digest(finding: RawFinding) -> str | None:
 def trusted_tool_fingerprints(values: Mapping[str, str]) -> str | None:
     """The tool's ids as one string, or None when it gave none worth trusting (Semgrep's
     logged-out output replaces them with "requires login")."""
+    if not values:
+        return None
     usable = sorted(
         (key, value.strip())
         for key, value in values.items()
@@ -98,8 +100,12 @@ def identity_key(finding: RawFinding) -> tuple[str, bool]:
 
 def fingerprint(key: str, occurrence: int = 1) -> str:
     """128 bits of SHA-256, as hex."""
+    return _digest(key, occurrence).hex()[:32]
+
+
+def _digest(key: str, occurrence: int) -> bytes:
     text = key if occurrence == 1 else f"{key}#{occurrence}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 class IdentityAssigner:
@@ -113,12 +119,13 @@ class IdentityAssigner:
 
     def fingerprint(self, finding: RawFinding) -> str:
         key, repeatable = identity_key(finding)
+        first = _digest(key, 1)
         if not repeatable:
-            return fingerprint(key)
-        slot = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest())
+            return first.hex()[:32]
+        slot = int.from_bytes(first[:8])  # the key's own hash numbers its repeats
         occurrence = self._occurrences.get(slot, 0) + 1
         self._occurrences[slot] = occurrence
-        return fingerprint(key, occurrence)
+        return first.hex()[:32] if occurrence == 1 else fingerprint(key, occurrence)
 
 
 def snippet_hash(snippet: str | None) -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from packageurl import PackageURL
-from sqlalchemy import Table, and_, bindparam, exists, insert, select, text, update
+from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -274,27 +274,27 @@ class _Importer:
                 finding_id = next(new_ids)
                 inserts.append(self._new_row(finding_id, fingerprint, pending.values))
                 self.summary.created += 1
-            elif row["handled"]:
+            elif row.handled:
                 # Already handled by this import (another run in the report, an earlier
                 # batch): only another tool may join; nothing is counted twice.
-                finding_id = row["id"]
-                tools = sorted({*row["tools"], *pending.tools})
-                if tools != row["tools"]:
+                finding_id = row.id
+                tools = sorted({*row.tools, *pending.tools})
+                if tools != row.tools:
                     tool_updates.append({"_id": finding_id, "tools": tools})
             else:
-                finding_id = row["id"]
+                finding_id = row.id
                 first = pending.raws[0]
                 change = status_change(
-                    row["status"],
-                    row["status_source"],
+                    row.status,
+                    row.status_source,
                     first.status,
                     first.status_reason,
                     pending.tools,
                 )
                 if (
                     change is None
-                    and row["tools"] == pending.tools
-                    and row["scan_digest"] == report_digest(pending.raws)
+                    and row.tools == pending.tools
+                    and row.scan_digest == report_digest(pending.raws)
                 ):
                     self.summary.unchanged += 1
                 else:
@@ -332,7 +332,7 @@ class _Importer:
             sightings,
         )
 
-    def _candidates(self, fingerprints: list[str]) -> dict[str, dict[str, Any]]:
+    def _candidates(self, fingerprints: list[str]) -> dict[str, Row[Any]]:
         """The existing findings of the batch: only what decides whether they changed.
 
         "Handled earlier in this import" is read from the sightings rather than remembered,
@@ -353,8 +353,7 @@ class _Importer:
         ).where(
             _FINDINGS.c.service_id == self.service.id, _FINDINGS.c.fingerprint.in_(fingerprints)
         )
-        names = ("id", "fingerprint", "status", "status_source", "tools", "scan_digest", "handled")
-        return {row[1]: dict(zip(names, row, strict=True)) for row in self.session.execute(query)}
+        return {row.fingerprint: row for row in self.session.execute(query)}
 
     def _reconcile(self, pending: dict[int, _Pending]) -> list[dict[str, Any]]:
         """Read the findings whose report differs and work out their new values; count them."""
