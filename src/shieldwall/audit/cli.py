@@ -60,12 +60,11 @@ def list_entries(
         }
         for e in entries
     ]
-    if fmt is not OutputFormat.TABLE:
+    if fmt is OutputFormat.CSV:
         # before/after are objects: JSON keeps them, CSV carries them as JSON text.
         for row in rows:
-            if fmt is OutputFormat.CSV:
-                row["before"] = service.canonical_json(row["before"])
-                row["after"] = service.canonical_json(row["after"])
+            row["before"] = service.canonical_json(row["before"])
+            row["after"] = service.canonical_json(row["after"])
     columns = [
         ("seq", "#"),
         ("at", "at"),

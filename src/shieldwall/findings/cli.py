@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -32,35 +32,38 @@ _LIST_COLUMNS = [
 ]
 
 
-def _choices(values: list[str] | None, kind: type[Severity] | type[Kind], flag: str) -> list[str]:
-    chosen: list[str] = []
-    for value in values or []:
-        for part in value.split(","):
-            part = part.strip().lower()
-            if part and part not in {k.value for k in kind}:
-                raise InputError(
-                    f"{flag} {part!r} is not one of {', '.join(k.value for k in kind)}"
-                )
-            if part:
-                chosen.append(part)
+EnumT = TypeVar("EnumT", Severity, Kind, Status)
+
+
+def _words(values: list[str] | None) -> list[str]:
+    """Options given repeated or comma-separated, lower case."""
+    return [w for value in values or [] for part in value.split(",") if (w := part.strip().lower())]
+
+
+def _chosen(
+    values: list[str] | None, kind: type[EnumT], flag: str, special: tuple[str, ...] = ()
+) -> list[EnumT]:
+    """The members named; ``special`` words are accepted and left to the caller."""
+    known: dict[str, EnumT] = {member.value: member for member in kind}
+    chosen: list[EnumT] = []
+    for word in _words(values):
+        if word in special:
+            continue
+        if word not in known:
+            raise InputError(f"{flag} {word!r} is not one of {', '.join([*special, *known])}")
+        chosen.append(known[word])
     return chosen
 
 
 def _statuses(values: list[str] | None) -> list[Status]:
-    chosen: list[Status] = []
-    for value in values or []:
-        for part in value.split(","):
-            part = part.strip().lower()
-            if part == "all":
-                return []
-            if part == "active":
-                chosen.extend(sorted(ACTIVE_STATUSES))
-            elif part in {s.value for s in Status}:
-                chosen.append(Status(part))
-            elif part:
-                known = ", ".join(s.value for s in Status)
-                raise InputError(f"--status {part!r} is not one of active, all, {known}")
-    return chosen or sorted(ACTIVE_STATUSES)
+    """Statuses, where ``active`` is open and reopened (the default) and ``all`` means any."""
+    words = _words(values)
+    chosen = _chosen(values, Status, "--status", special=("active", "all"))
+    if "all" in words:
+        return []
+    if "active" in words or not words:
+        return [*sorted(ACTIVE_STATUSES), *chosen]
+    return chosen
 
 
 @app.command("list")
@@ -97,8 +100,8 @@ def list_command(
     flt = FindingFilter(
         services=service_names or [],
         statuses=_statuses(status),
-        severities=[Severity(s) for s in _choices(severity, Severity, "--severity")],
-        kinds=[Kind(k) for k in _choices(kind, Kind, "--kind")],
+        severities=_chosen(severity, Severity, "--severity"),
+        kinds=_chosen(kind, Kind, "--kind"),
         tool=tool,
     )
     if limit is None and fmt is OutputFormat.TABLE:

@@ -75,7 +75,8 @@ def import_command(
         f"imported {file.name} as {summary.format} ({', '.join(summary.tools) or 'no tool runs'}) "
         f"into {summary.service} [{scope}]: "
         + ", ".join(f"{value} {name}" for name, value in counts.items())
-        + (f"; {summary.components} components" if summary.components else ""),
+        + (f"; {summary.components} components" if summary.components else "")
+        + f" (import {summary.id})",
         markup=False,
         highlight=False,
     )

@@ -52,7 +52,8 @@ def outline(source: ReportSource, skip: Collection[str] = ()) -> Any:
     scan = _Scan({prefix: [] for prefix in bulk})
     builder = ijson.ObjectBuilder()
     with source.open() as stream:
-        _guarded_pass(stream, source, builder, skip, bulk, levels, scan)
+        for _, kind, value in _guarded_events(stream, source, False, bulk, levels, scan, skip):
+            builder.event(kind, value)
     setattr(source, _SCAN_CACHE, scan)
     if not hasattr(builder, "value"):
         raise source.error("no JSON document")
@@ -114,20 +115,6 @@ def _enclosing_items(prefix: str) -> list[str]:
     """``runs.item.results.item`` -> ``["runs.item"]``: the item levels above the target."""
     parts = prefix.split(".")
     return [".".join(parts[: i + 1]) for i, part in enumerate(parts[:-1]) if part == "item"]
-
-
-def _guarded_pass(
-    stream: BinaryIO,
-    source: ReportSource,
-    builder: Any,
-    skip: frozenset[str],
-    bulk: dict[str, str],
-    levels: list[str],
-    scan: _Scan,
-) -> None:
-    """Feed the outline builder every event outside ``skip``; guard and count all of them."""
-    for _, kind, value in _guarded_events(stream, source, False, bulk, levels, scan, skip):
-        builder.event(kind, value)
 
 
 def _guarded_events(

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -132,25 +133,27 @@ def _check_request(request: ImportRequest) -> None:
 @dataclass
 class _Pending:
     """One finding of the current batch: the results that report it, the streams that saw
-    it, and (built only when it is new or changed) its column values."""
+    it, and (built only when it is new or changed) its column values. The batch is complete
+    before any of these is read, so each is worked out once."""
 
     raws: list[RawFinding]
     streams: set[int]
-    _values: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def tools(self) -> list[str]:
         return sorted({raw.tool for raw in self.raws})
 
-    @property
+    @cached_property
+    def digest(self) -> str:
+        return report_digest(self.raws)
+
+    @cached_property
     def values(self) -> dict[str, Any]:
-        if self._values is None:
-            values = finding_values(self.raws[0])
-            for other in self.raws[1:]:
-                _merge_same_report(values, finding_values(other))
-            values["scan_digest"] = report_digest(self.raws)
-            self._values = values
-        return self._values
+        values = finding_values(self.raws[0])
+        for other in self.raws[1:]:
+            _merge_same_report(values, finding_values(other))
+        values["scan_digest"] = self.digest
+        return values
 
 
 class _Importer:
@@ -294,7 +297,7 @@ class _Importer:
                 if (
                     change is None
                     and row.tools == pending.tools
-                    and row.scan_digest == report_digest(pending.raws)
+                    and row.scan_digest == pending.digest
                 ):
                     self.summary.unchanged += 1
                 else:
