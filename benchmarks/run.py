@@ -53,7 +53,8 @@ POSTGRES_URL = os.environ.get(
 class Run:
     seconds: float
     cpu: float
-    """CPU time of this process: steadier than wall time on a shared machine."""
+    """CPU time of the import and its parser process: steadier than wall time on a shared
+    machine, and above it when the two processes overlap."""
     peak_rss_mb: float
     summary: dict[str, int]
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     max_inventory_size: int = Field(default=16 * MIB, gt=0)
     max_json_depth: int = Field(default=64, ge=8, le=1000)
     import_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    parse_process_min_size: int = Field(
+        default=8 * MIB,
+        ge=0,
+        description="reports this large are parsed by a second process while the first stores",
+    )
 
     @property
     def resolved_database_url(self) -> str:

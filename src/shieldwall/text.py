@@ -11,7 +11,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def clean(value: str, max_length: int | None = None) -> str:
     """Remove control characters; cut to ``max_length`` characters with an ellipsis."""
-    value = _CONTROL.sub("", value)
+    if not value.isprintable():  # printable text (most) has none of them: skip the search
+        value = _CONTROL.sub("", value)
     if max_length is not None and len(value) > max_length:
         value = value[: max_length - 1] + "…"
     return value

@@ -9,7 +9,7 @@ special here; cross-process ordering (audit chain, per-service imports) uses adv
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -162,7 +162,9 @@ def execute_many(session: Session, statement: Any, rows: Sequence[Mapping[str, A
     # The row's values in statement order, at C speed (a tuple: statements have 2+ columns).
     pick = operator.itemgetter(*order)
     converted = [
-        (i, processors[name]) for i, name in enumerate(order) if name in keys and processors[name]
+        (i, _remembering(process))
+        for i, name in enumerate(order)
+        if name in keys and (process := processors[name])
     ]
     params: list[tuple[Any, ...]] = []
     for row in rows:
@@ -175,3 +177,21 @@ def execute_many(session: Session, statement: Any, rows: Sequence[Mapping[str, A
             values = tuple(values)
         params.append(values)
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A bind processor that converts each distinct list of strings once per statement: the
+    rows of a batch mostly repeat a few (no CWE, the same tool), and ``json.dumps`` of a
+    short list costs more than inserting it."""
+    seen: dict[tuple[Any, ...], Any] = {}
+
+    def convert(value: Any) -> Any:
+        if type(value) is not list or not all(type(item) is str for item in value):
+            return process(value)
+        key = tuple(value)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = process(value)
+        return found
+
+    return convert

@@ -39,12 +39,11 @@ _PLACEHOLDERS = frozenset({"", "requires login", "none", "null", "n/a", "redacte
 _STABLE_KEY = re.compile(
     r"line.?hash|location.?hash|fingerprint|match.?based.?id|context.?hash", re.I
 )
-_WS = re.compile(r"\s+")
 
 
 def normalize_text(value: str) -> str:
     """White space folded; what a reformat or re-indent does not change."""
-    return _WS.sub(" ", value).strip()
+    return " ".join(value.split())
 
 
 def secret_digest(finding: RawFinding) -> str | None:

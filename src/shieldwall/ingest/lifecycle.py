@@ -70,36 +70,39 @@ silently (it does not change the problem)."""
 _LISTS = ("cwe_ids", "references")
 
 
-def report_digest(raws: Sequence[RawFinding]) -> str:
+def record_digest(raw: RawFinding) -> str:
     """A digest of what a report says about a finding, stored with it: an equal digest next
     time means an identical report of it, so its row need not be read, rebuilt or written.
-    Computed from the parsed records, before any column value is built. The raw secret is
+    Computed from the parsed record, before any column value is built. The raw secret is
     left out (it is part of the identity already)."""
-    parts = []
-    for raw in raws:
-        c = raw.component
-        parts.append(
-            (
-                raw.kind,
-                raw.rule_id,
-                raw.title,
-                raw.severity,
-                raw.tool_severity,
-                raw.description,
-                tuple(raw.cwe_ids),
-                tuple(raw.vulnerability_ids),
-                tuple(raw.references),
-                raw.path,
-                raw.line,
-                raw.end_line,
-                raw.snippet,
-                raw.context,
-                raw.fixed_version,
-                raw.secret_sha1,
-                (c.name, c.version, c.purl, c.ecosystem) if c else None,
-            )
-        )
-    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+    c = raw.component
+    values = (
+        raw.kind.value,  # an enum's repr is slow Python code
+        raw.rule_id,
+        raw.title,
+        raw.severity.value,
+        raw.tool_severity,
+        raw.description,
+        tuple(raw.cwe_ids),
+        tuple(raw.vulnerability_ids),
+        tuple(raw.references),
+        raw.path,
+        raw.line,
+        raw.end_line,
+        raw.snippet,
+        raw.context,
+        raw.fixed_version,
+        raw.secret_sha1,
+        (c.name, c.version, c.purl, c.ecosystem) if c else None,
+    )
+    return hashlib.blake2b(repr(values).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def report_digest(digests: Sequence[str]) -> str:
+    """The digest of a finding that several results of one report share, from theirs."""
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.blake2b("|".join(digests).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)

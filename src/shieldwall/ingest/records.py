@@ -33,8 +33,11 @@ class RawComponent:
     licenses: Sequence[str] = ()
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class RawFinding:
+    """Parsers name every field (``RawFinding(tool=..., ...)``); the pipeline rebuilds
+    records from their fields in order."""
+
     tool: str
     kind: Kind
     rule_id: str

@@ -10,15 +10,28 @@ closing of what a complete scan no longer reports is a few set-based statements 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 from packageurl import PackageURL
-from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text, update
+from sqlalchemy import (
+    Row,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -31,7 +44,7 @@ from shieldwall.findings.models import Finding
 from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Source, Status
 from shieldwall.ids import new_uid
 from shieldwall.ingest import registry
-from shieldwall.ingest.identity import IdentityAssigner, secret_digest, snippet_hash
+from shieldwall.ingest.identity import secret_digest, snippet_hash
 from shieldwall.ingest.lifecycle import (
     ASSESSED_COLUMNS,
     SCANNER_COLUMNS,
@@ -43,6 +56,7 @@ from shieldwall.ingest.lifecycle import (
 from shieldwall.ingest.models import Component, ReportImport, ScanStream, Sighting
 from shieldwall.ingest.normalize import ecosystem_of, parse_purl, redact_secret
 from shieldwall.ingest.parsing import DESCRIPTION_MAX
+from shieldwall.ingest.pipeline import Item, Parsed, parsed
 from shieldwall.ingest.records import RawComponent, RawFinding, ToolRun
 from shieldwall.ingest.source import ProgressCallback, ReportSource
 from shieldwall.inventory.models import Service
@@ -113,7 +127,8 @@ def import_report(
     fmt = registry.resolve(source, request.format)
     with db.write() as session:
         importer = _Importer(session, request, fmt.name, source, settings.import_batch_size)
-        importer.run(fmt.parse(source))
+        with closing(parsed(source, fmt, settings.parse_process_min_size)) as items:
+            importer.run(items)
         return importer.summary
 
 
@@ -130,30 +145,37 @@ def _check_request(request: ImportRequest) -> None:
         raise InputError(f"--branch must be at most {_BRANCH_MAX} printable characters")
 
 
-@dataclass
 class _Pending:
     """One finding of the current batch: the results that report it, the streams that saw
     it, and (built only when it is new or changed) its column values. The batch is complete
-    before any of these is read, so each is worked out once."""
+    before ``seal`` works out what every finding needs."""
 
-    raws: list[RawFinding]
-    streams: set[int]
+    __slots__ = ("_values", "digest", "results", "streams", "tools")
 
-    @cached_property
-    def tools(self) -> list[str]:
-        return sorted({raw.tool for raw in self.raws})
+    def __init__(self, result: Parsed, stream_id: int) -> None:
+        self.results = [result]
+        self.streams = {stream_id}
+        self.tools: list[str] = []
+        self.digest = ""
+        self._values: dict[str, Any] | None = None
 
-    @cached_property
-    def digest(self) -> str:
-        return report_digest(self.raws)
+    def seal(self) -> None:
+        results = self.results
+        if len(results) == 1:
+            self.tools, self.digest = [results[0].tool], results[0].digest
+        else:
+            self.tools = sorted({result.tool for result in results})
+            self.digest = report_digest([result.digest for result in results])
 
-    @cached_property
+    @property
     def values(self) -> dict[str, Any]:
-        values = finding_values(self.raws[0])
-        for other in self.raws[1:]:
-            _merge_same_report(values, finding_values(other))
-        values["scan_digest"] = self.digest
-        return values
+        if self._values is None:
+            values = finding_values(self.results[0].record)
+            for other in self.results[1:]:
+                _merge_same_report(values, finding_values(other.record))
+            values["scan_digest"] = self.digest
+            self._values = values
+        return self._values
 
 
 class _Importer:
@@ -197,17 +219,17 @@ class _Importer:
         self.streams: dict[str, int] = {}
         self.scanning: set[str] = set()  # tools whose runs looked for problems
         self.listing: set[int] = set()  # streams that brought components
-        self.identity = IdentityAssigner()
+        self.handled: set[int] = set()  # see _candidates
         self.current_tool = format_name
 
     # --- the pipeline ---------------------------------------------------------------------
 
-    def run(self, records: Iterable[object]) -> None:
-        findings: list[RawFinding] = []
+    def run(self, items: Iterable[Item]) -> None:
+        findings: list[Parsed] = []
         components: list[RawComponent] = []
         component_streams: list[int] = []
-        for record in records:
-            if isinstance(record, RawFinding):
+        for record in items:
+            if type(record) is Parsed:
                 self._stream(record.tool)
                 self.scanning.add(record.tool)
                 findings.append(record)
@@ -251,20 +273,21 @@ class _Importer:
 
     # --- findings ---------------------------------------------------------------------------
 
-    def _findings(self, raws: Sequence[RawFinding]) -> None:
-        if not raws:
+    def _findings(self, results: Sequence[Parsed]) -> None:
+        if not results:
             return
         batch: dict[str, _Pending] = {}
-        for raw in raws:
-            fingerprint = self.identity.fingerprint(raw)
-            stream_id = self.streams[raw.tool]
-            pending = batch.get(fingerprint)
+        for result in results:
+            stream_id = self.streams[result.tool]
+            pending = batch.get(result.fingerprint)
             if pending is None:
-                batch[fingerprint] = _Pending([raw], {stream_id})
+                batch[result.fingerprint] = _Pending(result, stream_id)
             else:
-                pending.raws.append(raw)
+                pending.results.append(result)
                 pending.streams.add(stream_id)
-        existing = self._candidates(list(batch))
+        for pending in batch.values():
+            pending.seal()
+        existing, handled = self._candidates(list(batch))
         new_ids = iter(allocate_ids(self.session, "findings", len(batch) - len(existing)))
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -277,16 +300,17 @@ class _Importer:
                 finding_id = next(new_ids)
                 inserts.append(self._new_row(finding_id, fingerprint, pending.values))
                 self.summary.created += 1
-            elif row.handled:
+            elif fingerprint in handled:
                 # Already handled by this import (another run in the report, an earlier
                 # batch): only another tool may join; nothing is counted twice.
                 finding_id = row.id
-                tools = sorted({*row.tools, *pending.tools})
-                if tools != row.tools:
+                known = json.loads(row.tools)
+                tools = sorted({*known, *pending.tools})
+                if tools != known:
                     tool_updates.append({"_id": finding_id, "tools": tools})
             else:
                 finding_id = row.id
-                first = pending.raws[0]
+                first = pending.results[0]
                 change = status_change(
                     row.status,
                     row.status_source,
@@ -296,7 +320,7 @@ class _Importer:
                 )
                 if (
                     change is None
-                    and row.tools == pending.tools
+                    and row.tools == _json_list(tuple(pending.tools))
                     and row.scan_digest == pending.digest
                 ):
                     self.summary.unchanged += 1
@@ -335,28 +359,43 @@ class _Importer:
             sightings,
         )
 
-    def _candidates(self, fingerprints: list[str]) -> dict[str, Row[Any]]:
-        """The existing findings of the batch: only what decides whether they changed.
+    def _candidates(self, fingerprints: list[str]) -> tuple[dict[str, Row[Any]], set[str]]:
+        """The existing findings of the batch (only what decides whether they changed), and
+        which of them this import has already handled (another run in the report, an
+        earlier batch).
 
-        "Handled earlier in this import" is read from the sightings rather than remembered,
-        so memory does not grow with the report.
+        The handled ones are remembered as 64-bit fingerprint prefixes, about 70 bytes per
+        finding of the report, and a prefix seen again is confirmed in the sightings, so a
+        collision cannot make a finding count as handled.
         """
-        handled = exists().where(
-            _SIGHTINGS.c.finding_id == _FINDINGS.c.id,
-            _SIGHTINGS.c.last_import_id == self.record.id,
-        )
         query = select(
             _FINDINGS.c.id,
             _FINDINGS.c.fingerprint,
             _FINDINGS.c.status,
             _FINDINGS.c.status_source,
-            _FINDINGS.c.tools,
+            # As JSON text: parsing it for every row would cost more than the lookup. A
+            # different spelling of the same list only sends the finding to _reconcile.
+            _FINDINGS.c.tools.cast(Text).label("tools"),
             _FINDINGS.c.scan_digest,
-            handled.label("handled"),
         ).where(
             _FINDINGS.c.service_id == self.service.id, _FINDINGS.c.fingerprint.in_(fingerprints)
         )
-        return {row.fingerprint: row for row in self.session.execute(query)}
+        existing = {row.fingerprint: row for row in self.session.execute(query).all()}
+        seen = self.handled
+        again = {
+            row.id: fingerprint
+            for fingerprint, row in existing.items()
+            if int(fingerprint[:16], 16) in seen
+        }
+        handled: set[str] = set()
+        if again:
+            confirmed = select(_SIGHTINGS.c.finding_id).where(
+                _SIGHTINGS.c.finding_id.in_(list(again)),
+                _SIGHTINGS.c.last_import_id == self.record.id,
+            )
+            handled = {again[finding_id] for finding_id in self.session.scalars(confirmed)}
+        seen.update(int(fingerprint[:16], 16) for fingerprint in fingerprints)
+        return existing, handled
 
     def _reconcile(self, pending: dict[int, _Pending]) -> list[dict[str, Any]]:
         """Read the findings whose report differs and work out their new values; count them."""
@@ -545,6 +584,12 @@ class _Importer:
             )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=256)
+def _json_list(values: tuple[str, ...]) -> str:
+    """A list as the database's JSON text gives it back (both engines write ``", "``)."""
+    return json.dumps(list(values))
 
 
 def finding_values(raw: RawFinding) -> dict[str, Any]:
