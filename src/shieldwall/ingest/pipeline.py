@@ -20,7 +20,6 @@ import contextlib
 import json
 import operator
 import os
-import pickle
 import signal
 import struct
 import subprocess
@@ -28,7 +27,7 @@ import sys
 from collections.abc import Generator, Iterable
 from dataclasses import fields
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from shieldwall.errors import ShieldwallError
 from shieldwall.findings.vocabulary import Kind, Severity, Status
@@ -40,15 +39,16 @@ from shieldwall.ingest.source import ReportError, ReportSource
 
 BATCH = 500
 """Findings per message: enough that a message costs little per finding, few enough that
-the parent starts early."""
+the parent starts early. Messages are JSON: plain data, no pickle even between our own
+processes."""
 
 _PIPE_SIZE = 1 << 20  # Linux's default largest pipe: several messages
-_HEADER = struct.Struct("!Q")  # each message: its length, then the pickled message
-_PICKLE = pickle.HIGHEST_PROTOCOL
+_HEADER = struct.Struct("!Q")  # each message: its length, then the message as JSON
 
 _FINDING_FIELDS = tuple(f.name for f in fields(RawFinding))
 _finding_values = operator.attrgetter(*_FINDING_FIELDS)
 _component_values = operator.attrgetter(*(f.name for f in fields(RawComponent)))
+_tool_run_values = operator.attrgetter(*(f.name for f in fields(ToolRun)))
 _KINDS = {member.value: member for member in Kind}
 _SEVERITIES = {member.value: member for member in Severity}
 _STATUSES = {member.value: member for member in Status}
@@ -70,7 +70,7 @@ class Parsed:
         status: Status | None,
         status_reason: str | None,
         record: RawFinding | None = None,
-        packed: bytes = b"",
+        packed: str = "",
     ) -> None:
         self.fingerprint = fingerprint
         self.digest = digest
@@ -83,10 +83,8 @@ class Parsed:
     @property
     def record(self) -> RawFinding:
         if self._record is None:
-            # Packed by _pack in our own child process, which runs our code with our rights:
-            # unpickling it trusts nothing that was not trusted already.
-            self._record = _unpack(pickle.loads(self._packed))  # noqa: S301
-            self._packed = b""
+            self._record = _unpack(json.loads(self._packed))
+            self._packed = ""
         return self._record
 
 
@@ -160,14 +158,15 @@ def _from_child(source: ReportSource, fmt: registry.ReportFormat) -> Generator[I
         child.stdout.close()
 
 
-def _receive_item(item: Any) -> Item:
-    if type(item) is not tuple:
-        return cast(ToolRun, item)
-    if item[0] == "f":
+def _receive_item(item: list[Any]) -> Item:
+    tag = item[0]
+    if tag == "f":
         _, fingerprint, digest, tool, status, reason, packed = item
         status = _STATUSES[status] if status is not None else None
         return Parsed(fingerprint, digest, tool, status, reason, packed=packed)
-    return RawComponent(*item[1])
+    if tag == "c":
+        return RawComponent(*item[1])
+    return ToolRun(*item[1])
 
 
 def _widen(pipe: IO[bytes]) -> None:
@@ -185,8 +184,7 @@ def _receive(stream: IO[bytes], source: ReportSource) -> tuple[str, Any, int | N
         (length,) = _HEADER.unpack(header)
         body = stream.read(length)
         if len(body) == length:
-            # Written by _parse_in_child (see Parsed.record).
-            kind, payload, position = pickle.loads(body)  # noqa: S301
+            kind, payload, position = json.loads(body)
             return kind, payload, position
     raise source.error("the parser process ended unexpectedly")
 
@@ -197,7 +195,7 @@ def _parse_in_child() -> None:
     position: list[int | None] = [None]
 
     def send(kind: str, payload: Any) -> None:
-        body = pickle.dumps((kind, payload, position[0]), _PICKLE)
+        body = json.dumps((kind, payload, position[0])).encode()
         out.write(_HEADER.pack(len(body)))
         out.write(body)
         out.flush()
@@ -214,7 +212,7 @@ def _parse_in_child() -> None:
         for item in _identify(registry.all_formats()[format_name].parse(source)):
             if type(item) is Parsed:
                 status = item.status.value if item.status is not None else None
-                packed = pickle.dumps(_pack(item.record), _PICKLE)
+                packed = json.dumps(_pack(item.record))
                 batch.append(
                     (
                         "f",
@@ -229,7 +227,7 @@ def _parse_in_child() -> None:
             elif type(item) is RawComponent:
                 batch.append(("c", _component_values(item)))
             else:
-                batch.append(item)
+                batch.append(("t", _tool_run_values(item)))
             if len(batch) >= BATCH:
                 send("items", batch)
                 batch = []
@@ -252,7 +250,7 @@ def _pack(record: RawFinding) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _unpack(values: tuple[Any, ...]) -> RawFinding:
+def _unpack(values: list[Any]) -> RawFinding:
     fields_ = list(values)
     fields_[_KIND] = _KINDS[fields_[_KIND]]
     fields_[_SEVERITY] = _SEVERITIES[fields_[_SEVERITY]]
