@@ -13,6 +13,8 @@ import typer
 
 from shieldwall import __version__
 from shieldwall.audit.cli import app as audit_app
+from shieldwall.auth.cli import tokens as tokens_app
+from shieldwall.auth.cli import users as users_app
 from shieldwall.db.cli import app as db_app
 from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
 from shieldwall.findings.cli import app as findings_app
@@ -30,6 +32,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(findings_app, name="findings")
+app.add_typer(users_app, name="user")
+app.add_typer(tokens_app, name="token")
 app.command("import")(import_command)
 app.command("formats")(formats_command)
 app.command("components")(components_command)

@@ -104,10 +104,10 @@ def test_a_damaged_backup_restores_nothing(
     assert json.loads(cli.ok("inventory", "list", "--format", "json").out) == []
 
     forged = tmp_path / "forged.jsonl"
-    forged.write_text(lines[0] + '\n{"t": "users", "r": {"name": "x"}}\n')
+    forged.write_text(lines[0] + '\n{"t": "intruders", "r": {"name": "x"}}\n')
     result = cli("db", "restore", forged)
     assert result.code == 2
-    assert f"{forged}:2: unknown table 'users'" in result.err
+    assert f"{forged}:2: unknown table 'intruders'" in result.err
 
 
 def test_not_a_backup(cli: Cli, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ code imports only its own models.
 """
 
 from shieldwall.audit import models as _audit  # noqa: F401
+from shieldwall.auth import models as _auth  # noqa: F401
 from shieldwall.db.base import Base
 from shieldwall.findings import models as _findings  # noqa: F401
 from shieldwall.ingest import models as _ingest  # noqa: F401

@@ -1,0 +1,1 @@
+"""Accounts, API tokens, web sessions and who may do what."""
