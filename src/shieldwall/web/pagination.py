@@ -1,0 +1,75 @@
+"""Keyset pagination for every API list: ``{"items", "next", "total"}``.
+
+The cursor is the last row's sort key, opaque to clients (base64url of JSON). Keyset rather
+than offset paging stays fast on the millionth row and does not skip or repeat rows when
+others are inserted meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from shieldwall.errors import InputError
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    next: str | None
+    """The cursor for the following page, or null on the last one."""
+    total: int
+    """Rows matching the filters, on all pages."""
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        raise InputError("the cursor is not one this API gave") from None
+    if not isinstance(key, list) or len(key) != width:
+        raise InputError("the cursor is not one this API gave")
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in key):
+        raise InputError("the cursor is not one this API gave")
+    return key
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    keys: Sequence[Any],
+    cursor: str | None,
+    limit: int,
+    render: Callable[[Any], Item],
+) -> Page[Item]:
+    """One page of ``query`` (rows of one entity) ordered by ``keys`` (columns that are unique
+    together, ascending)."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    paged = query.order_by(*keys)
+    if cursor is not None:
+        after = decode_cursor(cursor, len(keys))
+        paged = paged.where(tuple_(*keys) > tuple_(*after))
+    rows = list(session.scalars(paged.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
+    return Page[Item](items=[render(row) for row in rows], next=next_cursor, total=total or 0)
