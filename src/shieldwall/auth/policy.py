@@ -75,18 +75,14 @@ class Principal:
     actions: frozenset[Action]
     team_ids: frozenset[int] = field(default_factory=frozenset)
     all_teams: bool = False
-    user_id: int | None = None
-    role: Role | None = None
 
     @classmethod
-    def for_user(cls, user_id: int, email: str, role: Role, team_ids: frozenset[int]) -> Principal:
+    def for_user(cls, email: str, role: Role, team_ids: frozenset[int]) -> Principal:
         return cls(
             actor=f"user:{email}",
             actions=_ROLE_ACTIONS[role],
             team_ids=team_ids,
             all_teams=role in ALL_TEAMS_ROLES,
-            user_id=user_id,
-            role=role,
         )
 
     @classmethod

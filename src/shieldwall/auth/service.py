@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -35,7 +36,12 @@ PASSWORD_MAX = 1024  # argon2 hashes anything; a megabyte "password" is a denial
 TOKEN_MAX_DAYS = 3650
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """What an unknown address is checked against (made on first use: hashing is slow)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def secret_hash(value: str) -> str:
@@ -138,7 +144,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.scalars(
         select(User).where(User.email == email.strip().lower()[:320])
     ).one_or_none()
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else _dummy_hash()
     try:
         _hasher.verify(stored, password[:PASSWORD_MAX])
     except (VerificationError, InvalidHashError):
@@ -152,9 +158,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def principal_for_user(user: User) -> Principal:
-    return Principal.for_user(
-        user.id, user.email, Role(user.role), frozenset(t.id for t in user.teams)
-    )
+    return Principal.for_user(user.email, Role(user.role), frozenset(t.id for t in user.teams))
 
 
 def list_users(session: Session) -> list[dict[str, Any]]:
@@ -240,20 +244,28 @@ def revoke_token(session: Session, token_id: str, actor: str) -> ApiToken:
     return record
 
 
-def principal_for_token(
-    session: Session, secret: str, now: datetime | None = None
-) -> Principal | None:
-    """The principal a bearer token stands for, or None when it is unknown, revoked or
-    expired. Records when it was last used."""
+def usable_token(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The token record for a bearer token, or None when it is unknown, revoked or expired.
+    Only reads: a request with a bad token never waits for the write lock."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    now = now or utcnow()
     record = session.scalars(
         select(ApiToken).where(ApiToken.token_hash == secret_hash(secret))
     ).one_or_none()
     if record is None or record.revoked_at is not None:
         return None
-    if record.expires_at is not None and record.expires_at <= now:
+    if record.expires_at is not None and record.expires_at <= (now or utcnow()):
+        return None
+    return record
+
+
+def principal_for_token(
+    session: Session, secret: str, now: datetime | None = None
+) -> Principal | None:
+    """The principal a bearer token stands for (see ``usable_token``); records its use."""
+    now = now or utcnow()
+    record = usable_token(session, secret, now)
+    if record is None:
         return None
     record.last_used_at = now
     return Principal.for_token(record.name, TokenScope(record.scope), record.team_id)

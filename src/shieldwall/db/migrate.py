@@ -7,6 +7,7 @@ PostgreSQL server is shared by many processes, so it is migrated only by an expl
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -26,8 +27,14 @@ def _config() -> Config:
     return config
 
 
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once: they do not change while the program runs."""
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -60,4 +67,4 @@ def ensure_current(db: Database) -> None:
 
 
 def all_revisions() -> list[Script]:
-    return list(ScriptDirectory.from_config(_config()).walk_revisions())
+    return list(_scripts().walk_revisions())

@@ -41,12 +41,12 @@ def _words(values: list[str] | None) -> list[str]:
 
 
 def _chosen(
-    values: list[str] | None, kind: type[EnumT], flag: str, special: tuple[str, ...] = ()
+    words: list[str], kind: type[EnumT], flag: str, special: tuple[str, ...] = ()
 ) -> list[EnumT]:
     """The members named; ``special`` words are accepted and left to the caller."""
     known: dict[str, EnumT] = {member.value: member for member in kind}
     chosen: list[EnumT] = []
-    for word in _words(values):
+    for word in words:
         if word in special:
             continue
         if word not in known:
@@ -58,7 +58,7 @@ def _chosen(
 def _statuses(values: list[str] | None) -> list[Status]:
     """Statuses, where ``active`` is open and reopened (the default) and ``all`` means any."""
     words = _words(values)
-    chosen = _chosen(values, Status, "--status", special=("active", "all"))
+    chosen = _chosen(words, Status, "--status", special=("active", "all"))
     if "all" in words:
         return []
     if "active" in words or not words:
@@ -100,8 +100,8 @@ def list_command(
     flt = FindingFilter(
         services=service_names or [],
         statuses=_statuses(status),
-        severities=_chosen(severity, Severity, "--severity"),
-        kinds=_chosen(kind, Kind, "--kind"),
+        severities=_chosen(_words(severity), Severity, "--severity"),
+        kinds=_chosen(_words(kind), Kind, "--kind"),
         tool=tool,
     )
     if limit is None and fmt is OutputFormat.TABLE:

@@ -16,7 +16,15 @@ from shieldwall.clock import isoformat, utcnow
 from shieldwall.errors import InputError, NotFoundError
 from shieldwall.findings.models import Finding
 from shieldwall.findings.schemas import FindingRow
-from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Severity, Source, Status
+from shieldwall.findings.vocabulary import (
+    ACTIVE_STATUSES,
+    ASSESSED_STATUSES,
+    TRIAGE_STATUSES,
+    Kind,
+    Severity,
+    Source,
+    Status,
+)
 from shieldwall.ingest.models import ReportImport, ScanStream, Sighting
 from shieldwall.inventory.models import Service
 
@@ -143,7 +151,7 @@ def triage(session: Session, uid: str, status: Status, reason: str, actor: str) 
     reason = reason.strip()
     if not reason:
         raise InputError("a triage needs a reason (--reason)")
-    if status not in (Status.FALSE_POSITIVE, Status.NOT_AFFECTED, Status.OPEN):
+    if status not in TRIAGE_STATUSES:
         raise InputError(f"triage sets false_positive, not_affected or open, not {status.value}")
     finding, service = get_finding(session, uid)
     before = _assessment(finding)
@@ -202,9 +210,7 @@ def summary_by_service(session: Session) -> list[dict[str, Any]]:
             func.sum(
                 case(
                     (
-                        Finding.status.in_(
-                            [Status.FALSE_POSITIVE.value, Status.NOT_AFFECTED.value]
-                        ),
+                        Finding.status.in_(sorted(s.value for s in ASSESSED_STATUSES)),
                         1,
                     ),
                     else_=0,

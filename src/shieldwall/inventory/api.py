@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.auth.policy import Action, Principal
 from shieldwall.inventory.models import Service, Team
+from shieldwall.inventory.service import service_snapshot
 from shieldwall.web.deps import reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
@@ -50,17 +51,7 @@ def _team(team: Team) -> TeamOut:
 
 
 def _service(service: Service) -> ServiceOut:
-    return ServiceOut(
-        id=service.uid,
-        name=service.name,
-        team=service.team.name,
-        repository=service.repository,
-        tier=service.tier,
-        exposure=service.exposure,
-        data=list(service.data_classes),
-        lifecycle=service.lifecycle,
-        description=service.description,
-    )
+    return ServiceOut(id=service.uid, **service_snapshot(service))
 
 
 @router.get("/teams", response_model=Page[TeamOut])

@@ -41,10 +41,6 @@ class ApplyResult:
     def count(self, entity: str, action: str) -> int:
         return sum(1 for c in self.changes if c.entity == entity and c.action == action)
 
-    @property
-    def changed(self) -> bool:
-        return any(c.action != "unchanged" for c in self.changes)
-
 
 def apply_inventory(
     session: Session, spec: InventorySpec, document: LocatedDocument, actor: str
@@ -157,7 +153,7 @@ def _apply_services(
     now = utcnow()
     for spec in specs:
         service = services.get(spec.name)
-        before = _service_snapshot(service) if service else None
+        before = service_snapshot(service) if service else None
         if service is None:
             service = Service(uid=new_uid(), name=spec.name, created_at=now, updated_at=now)
             session.add(service)
@@ -168,7 +164,7 @@ def _apply_services(
         service.data_classes = sorted({d.value for d in spec.data})
         service.lifecycle = spec.lifecycle.value
         service.description = spec.description
-        after = _service_snapshot(service)
+        after = service_snapshot(service)
         if before is not None and before != after:
             service.updated_at = now
         _record(session, result, actor, "service", spec.name, before, after)
@@ -215,7 +211,8 @@ def _team_snapshot(team: Team) -> Snapshot:
     }
 
 
-def _service_snapshot(service: Service) -> Snapshot:
+def service_snapshot(service: Service) -> Snapshot:
+    """A service as the audit log, the CLI and the API show it."""
     return {
         "name": service.name,
         "team": service.team.name,
@@ -239,7 +236,7 @@ def get_service(session: Session, name: str) -> Service:
 
 def list_services(session: Session) -> list[Snapshot]:
     query = select(Service).options(selectinload(Service.team)).order_by(Service.name)
-    return [{"id": s.uid, **_service_snapshot(s)} for s in session.scalars(query)]
+    return [{"id": s.uid, **service_snapshot(s)} for s in session.scalars(query)]
 
 
 def list_teams(session: Session) -> list[Snapshot]:

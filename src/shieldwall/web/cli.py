@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from shieldwall.runtime import database
-from shieldwall.web.app import create_app
 
 
 def serve_command(
@@ -18,5 +16,10 @@ def serve_command(
     ] = 8000,
 ) -> None:
     """Serve the REST API at /api/v1 (OpenAPI document at /api/v1/openapi.json)."""
+    # Imported here: the web stack would add a quarter second to every other command.
+    import uvicorn
+
+    from shieldwall.web.app import create_app
+
     app = create_app(database())
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -26,11 +26,15 @@ def reading(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
 def principal(request: Request, db: Annotated[Database, Depends(database)]) -> Principal:
     """The caller, from ``Authorization: Bearer TOKEN``; 401 without a valid one."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials:
-        with db.write() as session:
-            found = auth.principal_for_token(session, credentials.strip())
-        if found is not None:
-            return found
+    secret = credentials.strip()
+    if scheme.lower() == "bearer" and secret:
+        with db.read() as session:
+            usable = auth.usable_token(session, secret) is not None
+        if usable:  # only now the write that records its use
+            with db.write() as session:
+                found = auth.principal_for_token(session, secret)
+            if found is not None:
+                return found
     raise HTTPException(
         401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
     )
