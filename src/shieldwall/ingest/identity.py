@@ -119,12 +119,13 @@ class IdentityAssigner:
     def fingerprint(self, finding: RawFinding) -> str:
         key, repeatable = identity_key(finding)
         first = _digest(key, 1)
-        if not repeatable:
-            return first.hex()[:32]
-        slot = int.from_bytes(first[:8])  # the key's own hash numbers its repeats
-        occurrence = self._occurrences.get(slot, 0) + 1
-        self._occurrences[slot] = occurrence
-        return first.hex()[:32] if occurrence == 1 else fingerprint(key, occurrence)
+        if repeatable:
+            slot = int.from_bytes(first[:8])  # the key's own hash numbers its repeats
+            occurrence = self._occurrences.get(slot, 0) + 1
+            self._occurrences[slot] = occurrence
+            if occurrence > 1:
+                return fingerprint(key, occurrence)
+        return first.hex()[:32]
 
 
 def snippet_hash(snippet: str | None) -> str | None:

@@ -47,7 +47,7 @@ class _Scan:
 def outline(source: ReportSource, skip: Collection[str] = ()) -> Any:
     """The whole document with the subtrees at ``skip`` left out (their keys are absent)."""
     skip = frozenset(skip)
-    bulk = {f"{path}.item": path for path in skip}
+    bulk = frozenset(f"{path}.item" for path in skip)
     levels = sorted({lvl for prefix in bulk for lvl in _enclosing_items(prefix)})
     scan = _Scan({prefix: [] for prefix in bulk})
     builder = ijson.ObjectBuilder()
@@ -103,7 +103,7 @@ def _guarded_items(
     levels = _enclosing_items(prefix)
     scan = _Scan({prefix: []})
     with source.open() as stream:
-        events = _guarded_events(stream, source, multiple_values, {prefix: ""}, levels, scan)
+        events = _guarded_events(stream, source, multiple_values, frozenset({prefix}), levels, scan)
         try:
             for item in ijson.items(events, prefix):
                 yield scan.counts[prefix][-1][0], item
@@ -121,7 +121,7 @@ def _guarded_events(
     stream: BinaryIO,
     source: ReportSource,
     multiple_values: bool,
-    bulk: dict[str, str],
+    bulk: frozenset[str],
     levels: list[str],
     scan: _Scan,
     skip: frozenset[str] = frozenset(),

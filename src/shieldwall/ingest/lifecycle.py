@@ -100,8 +100,6 @@ def record_digest(raw: RawFinding) -> str:
 
 def report_digest(digests: Sequence[str]) -> str:
     """The digest of a finding that several results of one report share, from theirs."""
-    if len(digests) == 1:
-        return digests[0]
     return hashlib.blake2b("|".join(digests).encode(), digest_size=16).hexdigest()
 
 

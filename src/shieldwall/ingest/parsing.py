@@ -17,14 +17,12 @@ REFERENCES_MAX = 30
 
 def text(value: object) -> str | None:
     """A non-empty string, or None (numbers are accepted, containers are not)."""
-    if type(value) is str:  # the common case, first
+    if isinstance(value, str):  # the common case, first
         return value.strip() or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
         return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
     return None
 
 

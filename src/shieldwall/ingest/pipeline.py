@@ -60,7 +60,7 @@ _KIND, _SEVERITY, _STATUS, _COMPONENT = (
 class Parsed:
     """A finding of the report: its identity, and its record (unpacked when first read)."""
 
-    __slots__ = ("_packed", "_record", "digest", "fingerprint", "status", "status_reason", "tool")
+    __slots__ = ("_packed", "_record", "digest", "fingerprint", "status", "tool")
 
     def __init__(
         self,
@@ -68,7 +68,6 @@ class Parsed:
         digest: str,
         tool: str,
         status: Status | None,
-        status_reason: str | None,
         record: RawFinding | None = None,
         packed: str = "",
     ) -> None:
@@ -76,7 +75,6 @@ class Parsed:
         self.digest = digest
         self.tool = tool
         self.status = status
-        self.status_reason = status_reason
         self._record = record
         self._packed = packed
 
@@ -113,7 +111,6 @@ def _identify(records: Iterable[Record]) -> Generator[Item]:
                 record_digest(record),
                 record.tool,
                 record.status,
-                record.status_reason,
                 record=record,
             )
         else:
@@ -161,9 +158,9 @@ def _from_child(source: ReportSource, fmt: registry.ReportFormat) -> Generator[I
 def _receive_item(item: list[Any]) -> Item:
     tag = item[0]
     if tag == "f":
-        _, fingerprint, digest, tool, status, reason, packed = item
+        _, fingerprint, digest, tool, status, packed = item
         status = _STATUSES[status] if status is not None else None
-        return Parsed(fingerprint, digest, tool, status, reason, packed=packed)
+        return Parsed(fingerprint, digest, tool, status, packed=packed)
     if tag == "c":
         return RawComponent(*item[1])
     return ToolRun(*item[1])
@@ -213,17 +210,7 @@ def _parse_in_child() -> None:
             if type(item) is Parsed:
                 status = item.status.value if item.status is not None else None
                 packed = json.dumps(_pack(item.record))
-                batch.append(
-                    (
-                        "f",
-                        item.fingerprint,
-                        item.digest,
-                        item.tool,
-                        status,
-                        item.status_reason,
-                        packed,
-                    )
-                )
+                batch.append(("f", item.fingerprint, item.digest, item.tool, status, packed))
             elif type(item) is RawComponent:
                 batch.append(("c", _component_values(item)))
             else:
@@ -250,8 +237,7 @@ def _pack(record: RawFinding) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _unpack(values: list[Any]) -> RawFinding:
-    fields_ = list(values)
+def _unpack(fields_: list[Any]) -> RawFinding:
     fields_[_KIND] = _KINDS[fields_[_KIND]]
     fields_[_SEVERITY] = _SEVERITIES[fields_[_SEVERITY]]
     if fields_[_STATUS] is not None:

@@ -147,8 +147,8 @@ def _check_request(request: ImportRequest) -> None:
 
 class _Pending:
     """One finding of the current batch: the results that report it, the streams that saw
-    it, and (built only when it is new or changed) its column values. The batch is complete
-    before ``seal`` works out what every finding needs."""
+    it, and (built only when it is new or changed) its column values. ``seal`` works out
+    its tools and digest once every result of the batch has joined."""
 
     __slots__ = ("_values", "digest", "results", "streams", "tools")
 
@@ -172,7 +172,8 @@ class _Pending:
         if self._values is None:
             values = finding_values(self.results[0].record)
             for other in self.results[1:]:
-                _merge_same_report(values, finding_values(other.record))
+                _merge_same_report(values, other.record)
+            values["tools"] = self.tools
             values["scan_digest"] = self.digest
             self._values = values
         return self._values
@@ -219,7 +220,7 @@ class _Importer:
         self.streams: dict[str, int] = {}
         self.scanning: set[str] = set()  # tools whose runs looked for problems
         self.listing: set[int] = set()  # streams that brought components
-        self.handled: set[int] = set()  # see _candidates
+        self.seen_prefixes: set[int] = set()  # of this import's earlier batches: _candidates
         self.current_tool = format_name
 
     # --- the pipeline ---------------------------------------------------------------------
@@ -228,27 +229,27 @@ class _Importer:
         findings: list[Parsed] = []
         components: list[RawComponent] = []
         component_streams: list[int] = []
-        for record in items:
-            if type(record) is Parsed:
-                self._stream(record.tool)
-                self.scanning.add(record.tool)
-                findings.append(record)
+        for item in items:
+            if type(item) is Parsed:
+                self._stream(item.tool)
+                self.scanning.add(item.tool)
+                findings.append(item)
                 if len(findings) >= self.batch_size:
                     self._findings(findings)
                     findings.clear()
-            elif isinstance(record, RawComponent):
-                components.append(record)
+            elif isinstance(item, RawComponent):
+                components.append(item)
                 component_streams.append(self._stream(self.current_tool))
                 self.listing.add(component_streams[-1])
                 if len(components) >= self.batch_size:
                     self._components(components, component_streams)
                     components.clear()
                     component_streams.clear()
-            elif isinstance(record, ToolRun):
-                self.current_tool = record.tool
-                self._stream(record.tool)
-                if not record.inventory_only:
-                    self.scanning.add(record.tool)
+            elif isinstance(item, ToolRun):
+                self.current_tool = item.tool
+                self._stream(item.tool)
+                if not item.inventory_only:
+                    self.scanning.add(item.tool)
         self._findings(findings)
         self._components(components, component_streams)
         self._finish()
@@ -285,8 +286,6 @@ class _Importer:
             else:
                 pending.results.append(result)
                 pending.streams.add(stream_id)
-        for pending in batch.values():
-            pending.seal()
         existing, handled = self._candidates(list(batch))
         new_ids = iter(allocate_ids(self.session, "findings", len(batch) - len(existing)))
         inserts: list[dict[str, Any]] = []
@@ -295,6 +294,7 @@ class _Importer:
         to_read: dict[int, _Pending] = {}
         sightings: list[dict[str, Any]] = []
         for fingerprint, pending in batch.items():
+            pending.seal()
             row = existing.get(fingerprint)
             if row is None:
                 finding_id = next(new_ids)
@@ -310,13 +310,9 @@ class _Importer:
                     tool_updates.append({"_id": finding_id, "tools": tools})
             else:
                 finding_id = row.id
-                first = pending.results[0]
+                # Whether the status changes; _reconcile works out the change itself.
                 change = status_change(
-                    row.status,
-                    row.status_source,
-                    first.status,
-                    first.status_reason,
-                    pending.tools,
+                    row.status, row.status_source, pending.results[0].status, None, pending.tools
                 )
                 if (
                     change is None
@@ -381,11 +377,12 @@ class _Importer:
             _FINDINGS.c.service_id == self.service.id, _FINDINGS.c.fingerprint.in_(fingerprints)
         )
         existing = {row.fingerprint: row for row in self.session.execute(query).all()}
-        seen = self.handled
+        prefixes = {fingerprint: int(fingerprint[:16], 16) for fingerprint in fingerprints}
+        seen = self.seen_prefixes
         again = {
             row.id: fingerprint
             for fingerprint, row in existing.items()
-            if int(fingerprint[:16], 16) in seen
+            if prefixes[fingerprint] in seen
         }
         handled: set[str] = set()
         if again:
@@ -394,7 +391,7 @@ class _Importer:
                 _SIGHTINGS.c.last_import_id == self.record.id,
             )
             handled = {again[finding_id] for finding_id in self.session.scalars(confirmed)}
-        seen.update(int(fingerprint[:16], 16) for fingerprint in fingerprints)
+        seen.update(prefixes.values())
         return existing, handled
 
     def _reconcile(self, pending: dict[int, _Pending]) -> list[dict[str, Any]]:
@@ -410,8 +407,8 @@ class _Importer:
                 **row,
                 **merge(row, incoming, shared=bool(set(row["tools"]) - set(incoming["tools"]))),
                 "tools": tools,
+                "scan_digest": incoming["scan_digest"],
             }
-            new["scan_digest"] = incoming["scan_digest"]
             change = status_change(
                 row["status"],
                 row["status_source"],
@@ -419,7 +416,12 @@ class _Importer:
                 incoming["_status_reason"],
                 tools,
             )
-            if change is not None:
+            if change is None:
+                if any(new[c] != row[c] for c in ASSESSED_COLUMNS):
+                    self.summary.updated += 1
+                else:
+                    self.summary.unchanged += 1
+            else:
                 new.update(
                     status=change.status.value,
                     status_source=Source.SCANNER.value,
@@ -429,12 +431,9 @@ class _Importer:
                 )
                 if change.reopened:
                     new.update(fixed_at=None, reopen_count=row["reopen_count"] + 1)
-            if change is not None and change.reopened:
-                self.summary.reopened += 1
-            elif change is not None or any(new[c] != row[c] for c in ASSESSED_COLUMNS):
-                self.summary.updated += 1
-            else:
-                self.summary.unchanged += 1
+                    self.summary.reopened += 1
+                else:
+                    self.summary.updated += 1
             if any(new[c] != row[c] for c in UPDATE_COLUMNS):
                 updates.append({"_id": row["id"], **{c: new[c] for c in UPDATE_COLUMNS}})
         return updates
@@ -474,20 +473,16 @@ class _Importer:
         rows: dict[tuple[int, str], dict[str, Any]] = {}
         for raw, stream_id in zip(raws, stream_ids, strict=True):
             values = component_values(raw)
-            rows.setdefault(
-                (stream_id, values["key"]),
-                {
-                    **values,
-                    "service_id": self.service.id,
-                    "stream_id": stream_id,
-                    "first_seen": self.now,
-                    "last_seen": self.now,
-                    "last_import_id": self.record.id,
-                },
-            )
+            rows.setdefault((stream_id, values["key"]), {**values, "stream_id": stream_id})
         self.summary.components += len(rows)
-        upsert = _upsert(self.session, _COMPONENTS)
-        self.session.execute(
+        upsert = _upsert(self.session, _COMPONENTS).values(
+            service_id=self.service.id,
+            first_seen=self.now,
+            last_seen=self.now,
+            last_import_id=self.record.id,
+        )
+        execute_many(
+            self.session,
             upsert.on_conflict_do_update(
                 index_elements=["stream_id", "key"],
                 set_={
@@ -647,11 +642,7 @@ _LIMITS = {
 
 def _fit(value: str | None, column: str) -> str | None:
     """Text for a column: control characters removed, cut to the column's length."""
-    if not value:
-        return None
-    if not value.isprintable():
-        value = clean(value)
-    return value if len(value) <= _LIMITS[column] else clean(value, _LIMITS[column])
+    return clean(value, _LIMITS[column]) if value else None
 
 
 def _fit_exact(value: str | None, column: str) -> str | None:
@@ -659,7 +650,7 @@ def _fit_exact(value: str | None, column: str) -> str | None:
     dropped, because a cut one would be wrong."""
     if not value or len(value) > _LIMITS[column]:
         return None
-    return value if value.isprintable() else clean(value) or None
+    return clean(value) or None
 
 
 def _purl(value: str | None) -> PackageURL | None:
@@ -668,12 +659,12 @@ def _purl(value: str | None) -> PackageURL | None:
     return parse_purl(value)
 
 
-def _merge_same_report(values: dict[str, Any], other: dict[str, Any]) -> None:
+def _merge_same_report(values: dict[str, Any], other: RawFinding) -> None:
     """Two results of one report that are one finding: the first wins, lists are united."""
-    for column in ("tools", "cwe_ids", "vulnerability_ids", "references"):
+    for column in ("cwe_ids", "vulnerability_ids", "references"):
         merged = list(values[column])
-        merged.extend(v for v in other[column] if v not in merged)
-        values[column] = sorted(merged) if column == "tools" else merged
+        merged.extend(v for v in getattr(other, column) if v not in merged)
+        values[column] = merged
 
 
 def component_values(raw: RawComponent) -> dict[str, Any]:

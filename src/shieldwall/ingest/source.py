@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,14 +84,14 @@ class ReportSource:
         self.max_depth = max_depth
         self.progress = progress
         try:
-            stat = path.stat()
+            status = path.stat()
         except FileNotFoundError:
             raise ReportError.in_file(path, "no such file") from None
         except OSError as exc:
             raise ReportError.in_file(path, f"cannot read: {exc.strerror}") from exc
-        if not path.is_file():
+        if not stat.S_ISREG(status.st_mode):
             raise ReportError.in_file(path, "not a regular file")
-        self.size = stat.st_size
+        self.size = status.st_size
         if self.size > max_size:
             raise ReportError.in_file(
                 path,
