@@ -23,7 +23,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,49 +76,41 @@ def datasets(quick: bool, with_1gb: bool) -> dict[str, Path]:
     files = 500 if quick else 5_000
     out: dict[str, Path] = {}
 
-    def make(name: str, build: object) -> Path:
+    def make(name: str, build: Callable[[Path], object]) -> Path:
         path = DATA / name
         if not path.exists():
             print(f"generating {path.name}...", flush=True)
-            build()  # type: ignore[operator]
+            build(path)
         return path
 
     out["sarif"] = make(
-        f"sarif-{size}.sarif",
-        lambda: write_sarif(DATA / f"sarif-{size}.sarif", iter(range(size)), files=files),
+        f"sarif-{size}.sarif", lambda p: write_sarif(p, iter(range(size)), files=files)
     )
     # 10% fixed (every tenth result gone) and 10% new (results never seen before).
     changed = (i for i in range(size + size // 10) if i % 10 != 0)
     out["sarif-changed"] = make(
-        f"sarif-{size}-changed.sarif",
-        lambda: write_sarif(DATA / f"sarif-{size}-changed.sarif", changed, files=files),
+        f"sarif-{size}-changed.sarif", lambda p: write_sarif(p, changed, files=files)
     )
     components, vulns = (500, 2_000) if quick else (5_000, 20_000)
     out["cyclonedx"] = make(
         f"cyclonedx-{components}-{vulns}.json",
-        lambda: write_cyclonedx(
-            DATA / f"cyclonedx-{components}-{vulns}.json", components, iter(range(vulns))
-        ),
+        lambda p: write_cyclonedx(p, components, iter(range(vulns))),
     )
     kept_and_new = (v for v in range(vulns + vulns // 10) if v % 10 != 0)
     out["cyclonedx-changed"] = make(
         f"cyclonedx-{components}-{vulns}-changed.json",
-        lambda: write_cyclonedx(
-            DATA / f"cyclonedx-{components}-{vulns}-changed.json", components, kept_and_new
-        ),
+        lambda p: write_cyclonedx(p, components, kept_and_new),
     )
     copies = 100_000 if quick else 1_000_000
     out["duplicates"] = make(
-        f"cyclonedx-duplicates-{copies}.json",
-        lambda: write_duplicate_components(DATA / f"cyclonedx-duplicates-{copies}.json", copies),
+        f"cyclonedx-duplicates-{copies}.json", lambda p: write_duplicate_components(p, copies)
     )
     if with_1gb:
         target = 100 * 1024**2 if quick else 1024**3
-        name = f"codeql-{target // 1024**2}mb.sarif"
         out["big"] = make(
-            name,
-            lambda: write_sarif(
-                DATA / name, sized_indices(target, 5_000, "codeql"), files=5_000, shape="codeql"
+            f"codeql-{target // 1024**2}mb.sarif",
+            lambda p: write_sarif(
+                p, sized_indices(target, 5_000, "codeql"), files=5_000, shape="codeql"
             ),
         )
     return out

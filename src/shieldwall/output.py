@@ -13,8 +13,9 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
+import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +25,10 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+"""The ``--format`` option every list command takes."""
 
 
 Row = Mapping[str, Any]

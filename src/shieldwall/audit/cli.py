@@ -9,12 +9,10 @@ import typer
 from shieldwall.audit import service
 from shieldwall.clock import isoformat
 from shieldwall.errors import CheckFailed
-from shieldwall.output import OutputFormat, emit
+from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.runtime import database
 
 app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
-
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 @app.command()

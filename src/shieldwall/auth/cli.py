@@ -14,14 +14,12 @@ from shieldwall.auth import service
 from shieldwall.auth.policy import Role, TokenScope
 from shieldwall.clock import isoformat
 from shieldwall.errors import InputError
-from shieldwall.output import OutputFormat, emit
+from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.runtime import cli_actor, database
 
 users = typer.Typer(help="People who sign in to the web UI and API.", no_args_is_help=True)
 tokens = typer.Typer(help="API tokens for CI pipelines and scripts.", no_args_is_help=True)
 console = Console(stderr=True)
-
-_FORMAT = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -60,7 +58,7 @@ def create_user(
 
 
 @users.command("list")
-def list_users(fmt: _FORMAT = OutputFormat.TABLE) -> None:
+def list_users(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List users, their roles and teams."""
     with database().read() as session:
         rows = service.list_users(session)
@@ -129,7 +127,7 @@ def create_token(
 
 
 @tokens.command("list")
-def list_tokens(fmt: _FORMAT = OutputFormat.TABLE) -> None:
+def list_tokens(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List API tokens (never the tokens themselves)."""
     with database().read() as session:
         rows = service.list_tokens(session)

@@ -11,13 +11,12 @@ from shieldwall.errors import InputError
 from shieldwall.findings import service
 from shieldwall.findings.service import FindingFilter, SortKey
 from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Severity, Status
-from shieldwall.output import OutputFormat, emit, emit_record
+from shieldwall.output import FormatOption, OutputFormat, emit, emit_record
 from shieldwall.runtime import cli_actor, database
 
 app = typer.Typer(help="The deduplicated, tracked findings of every service.", no_args_is_help=True)
 console = Console(stderr=True)
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 TABLE_DEFAULT_LIMIT = 200
 
 _LIST_COLUMNS = [

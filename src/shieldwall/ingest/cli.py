@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from shieldwall.config import get_settings
 from shieldwall.ingest import registry
 from shieldwall.ingest.service import ImportRequest, import_report, list_components
-from shieldwall.output import OutputFormat, emit
+from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.runtime import cli_actor, database
 
 console = Console(stderr=True)
@@ -83,9 +83,7 @@ def import_command(
 
 
 def formats_command(
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the report formats `shieldwall import` reads."""
     rows = [
@@ -104,9 +102,7 @@ def components_command(
     service: Annotated[
         str | None, typer.Option("--service", "-s", help="Only this service.")
     ] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the components (packages) the imported SBOMs and scans list, per service."""
     with database().read() as session:

@@ -12,7 +12,7 @@ from rich.console import Console
 from shieldwall.config import get_settings
 from shieldwall.inventory import service
 from shieldwall.inventory.loader import load_inventory
-from shieldwall.output import OutputFormat, emit
+from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.runtime import cli_actor, database
 
 app = typer.Typer(help="Teams, people and services, described in a file.", no_args_is_help=True)
@@ -84,9 +84,7 @@ _COLUMNS = {
 @app.command("list")
 def list_inventory(
     what: Annotated[Listing, typer.Argument(help="What to list.")] = Listing.SERVICES,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List services (default), teams or people."""
     listers = {
