@@ -79,6 +79,15 @@ def items(
         yield from _guarded_items(source, prefix, multiple_values)
 
 
+def objects(
+    source: ReportSource, prefix: str, *, multiple_values: bool = False
+) -> Iterator[tuple[tuple[int, ...], dict[str, Any]]]:
+    """``items`` that are JSON objects; anything else a tool wrote in their place is skipped."""
+    for indices, item in items(source, prefix, multiple_values=multiple_values):
+        if isinstance(item, dict):
+            yield indices, item
+
+
 def _fast_items(
     source: ReportSource, prefix: str, groups: list[tuple[tuple[int, ...], int]]
 ) -> Iterator[tuple[tuple[int, ...], Any]]:

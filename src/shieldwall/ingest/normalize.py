@@ -85,6 +85,14 @@ def cvss_score(value: object) -> float | None:
     return score if 0.0 <= score <= 10.0 else None
 
 
+def first_positive_score(values: Iterable[object]) -> float | None:
+    """The first number above zero (tools write 0 for "no score")."""
+    for value in values:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
 def cvss_vector_score(vector: object) -> float | None:
     """The base score of a CVSS v2, v3.x or v4 vector (computed by the ``cvss`` library)."""
     if not isinstance(vector, str) or len(vector) > 300:

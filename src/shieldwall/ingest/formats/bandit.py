@@ -46,9 +46,8 @@ class BanditFormat:
 
     def parse(self, source: ReportSource) -> Iterator[Record]:
         yield ToolRun(TOOL)
-        for _, result in jsonstream.items(source, "results.item"):
-            if isinstance(result, Mapping):
-                yield _finding(result)
+        for _, result in jsonstream.objects(source, "results.item"):
+            yield _finding(result)
 
 
 def _finding(result: Mapping[str, Any]) -> RawFinding:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from shieldwall.findings.vocabulary import Kind, Severity, Status
+from shieldwall.findings.vocabulary import Kind, Status
 from shieldwall.ingest import jsonstream
 from shieldwall.ingest.normalize import (
     build_purl,
@@ -99,11 +99,10 @@ class CheckovFormat:
         yield ToolRun(TOOL, _version(reports))
         found = 0
         for bucket in _BUCKETS:
-            for indices, check in jsonstream.items(source, f"{prefix}results.{bucket}.item"):
+            for indices, check in jsonstream.objects(source, f"{prefix}results.{bucket}.item"):
                 report = reports[indices[0]] if indices else reports[0]
-                if isinstance(check, Mapping):
-                    found += 1
-                    yield _finding(check, text(report.get("check_type")))
+                found += 1
+                yield _finding(check, text(report.get("check_type")))
         if not found:
             _refuse_unparsed(source, reports)
 
@@ -171,7 +170,7 @@ def _finding(check: Mapping[str, Any], check_type: str | None) -> RawFinding:
         title=title(
             check.get("short_description") if component else check.get("check_name"), rule_id
         ),
-        severity=severity_from_text(word) if word else Severity.MEDIUM,
+        severity=severity_from_text(word),
         tool_severity=word,
         description=description(
             check.get("description"),

@@ -72,8 +72,6 @@ _UUID = re.compile(r"^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$", re.IGNORECA
 """OSS Index names its advisories by UUID: an internal key, not an alias other tools share."""
 _AT_LEAST = re.compile(r"^vers:[a-z0-9.+-]+/>=\s*([^|<>=!\s]+)$", re.IGNORECASE)
 
-# Column limits of the store: a hostile report must not make an import fail half-way.
-
 
 class CycloneDxFormat:
     name = "cyclonedx"

@@ -45,9 +45,7 @@ class GitleaksFormat:
         if source.head().value("") != "array":
             raise source.error("a gitleaks report is a JSON array of findings")
         yield ToolRun(_TOOL)
-        for _, item in jsonstream.items(source, "item"):
-            if not isinstance(item, Mapping):
-                continue
+        for _, item in jsonstream.objects(source, "item"):
             if "RuleID" in item:
                 yield _v8(item)
             elif "rule" in item or "offender" in item:

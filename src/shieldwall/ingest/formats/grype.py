@@ -16,6 +16,7 @@ from shieldwall.findings.vocabulary import Status
 from shieldwall.ingest import jsonstream
 from shieldwall.ingest.normalize import (
     build_purl,
+    first_positive_score,
     kind_for_package,
     lowest_fix,
     normalize_path,
@@ -68,13 +69,13 @@ class GrypeFormat:
             raise source.error("`matches` is missing or not a list: not a complete Grype report")
         yield ToolRun(_TOOL, text(dig(document, "descriptor", "version")))
         distribution = text(dig(document, "distro", "name"))
-        for _, match in jsonstream.items(source, "matches.item"):
-            finding = _finding(mapping(match), distribution)
+        for _, match in jsonstream.objects(source, "matches.item"):
+            finding = _finding(match, distribution)
             if finding is not None:
                 yield finding
         if "ignoredMatches" in document:
-            for _, match in jsonstream.items(source, "ignoredMatches.item"):
-                finding = _finding(mapping(match), distribution)
+            for _, match in jsonstream.objects(source, "ignoredMatches.item"):
+                finding = _finding(match, distribution)
                 if finding is not None:
                     finding.status, finding.status_reason = _triage(match)
                     yield finding
@@ -144,13 +145,15 @@ def _fixed_version(match: Mapping[str, Any], fixes: list[str], installed: str | 
 
 def _cvss_score(vuln: Mapping[str, Any], related: list[Mapping[str, Any]]) -> float | None:
     """The first base score of the match's own record, then of its related records."""
-    for record in (vuln, *related):
-        candidates = [dig(cvss, "metrics", "baseScore") for cvss in iter_dicts(record.get("cvss"))]
-        candidates += [dig(record, "cvssV3", "baseScore"), dig(record, "cvssV2", "baseScore")]
-        for score in candidates:
-            if isinstance(score, int | float) and not isinstance(score, bool) and score > 0:
-                return float(score)
-    return None
+    return first_positive_score(
+        score
+        for record in (vuln, *related)
+        for score in (
+            *(dig(cvss, "metrics", "baseScore") for cvss in iter_dicts(record.get("cvss"))),
+            dig(record, "cvssV3", "baseScore"),
+            dig(record, "cvssV2", "baseScore"),
+        )
+    )
 
 
 def _triage(match: object) -> tuple[Status | None, str | None]:

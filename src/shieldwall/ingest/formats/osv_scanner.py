@@ -72,9 +72,7 @@ class OsvScannerFormat:
         ]
         yield ToolRun(TOOL)
         seen: set[str] = set()
-        for (index,), entry in jsonstream.items(source, "results.item.packages.item"):
-            if not isinstance(entry, Mapping):
-                continue
+        for (index,), entry in jsonstream.objects(source, "results.item.packages.item"):
             scanned = sources[index] if 0 <= index < len(sources) else {}
             package = _Package(entry, scanned)
             if package.component is None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from shieldwall.findings.vocabulary import Kind
+from shieldwall.findings.vocabulary import Kind, Severity
 from shieldwall.ingest import jsonstream
 from shieldwall.ingest.normalize import (
     build_purl,
     lowest_fix,
-    severity_from_text,
     vulnerability_ids,
 )
 from shieldwall.ingest.parsing import (
@@ -61,9 +60,8 @@ class PipAuditFormat:
             # Importing it as "no vulnerabilities" would close every open finding.
             raise source.error("`dependencies` is not a list: not a pip-audit report")
         yield ToolRun(_TOOL)
-        for _, dependency in jsonstream.items(source, prefix):
-            if isinstance(dependency, Mapping):
-                yield from _dependency(dependency)
+        for _, dependency in jsonstream.objects(source, prefix):
+            yield from _dependency(dependency)
 
 
 def _is_dependency(head: Head, prefix: str) -> bool:
@@ -97,7 +95,7 @@ def _dependency(dependency: Mapping[str, Any]) -> Iterator[Record]:
             kind=Kind.DEPENDENCY,
             rule_id=rule(primary),
             title=title(f"{primary} in {name} {version or ''}"),
-            severity=severity_from_text(None),
+            severity=Severity.MEDIUM,  # pip-audit rates nothing
             description=description(
                 vuln.get("description"),
                 f"Fixed in: {', '.join(fixes)}" if fixes else "No fixed version is known.",

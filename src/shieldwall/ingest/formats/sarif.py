@@ -135,8 +135,8 @@ class SarifFormat:
         runs = [_Run(run) for run in sequence(document.get("runs"))]
         for run in runs:
             yield ToolRun(run.tool, run.version)
-        for (run_index,), result in jsonstream.items(source, "runs.item.results.item"):
-            if 0 <= run_index < len(runs) and isinstance(result, Mapping):
+        for (run_index,), result in jsonstream.objects(source, "runs.item.results.item"):
+            if 0 <= run_index < len(runs):
                 finding = runs[run_index].finding(result)
                 if finding is not None:
                     yield finding
@@ -156,6 +156,8 @@ class _RuleFacts:
     severity: tuple[Severity, str | None]
     by_level: bool
     """The severity comes from the rule's default level, not a score or word."""
+    labels: dict[str, str]
+    """``Key: value`` lines of the rule's help and description (Trivy, Grype: the package)."""
 
 
 def _severity(
@@ -234,7 +236,7 @@ class _Run:
                 _VULN_IN_TEXT.findall(rule_id) or _VULN_IN_TEXT.findall(message or "")
             )
             if vuln_ids:
-                component, fixed_version = _component(message, entry)
+                component, fixed_version = _component(message, facts.labels)
                 if component is not None:
                     kind = kind_for_package(component.purl, component.ecosystem)
             else:
@@ -298,6 +300,9 @@ class _Run:
                 kind=self._kind(tags),
                 severity=severity,
                 by_level=severity[1] == level,
+                labels=labelled_lines(
+                    dig(entry, "help", "text"), dig(entry, "fullDescription", "text")
+                ),
             )
             self._facts_cache[id(entry)] = facts
         return facts
@@ -361,12 +366,11 @@ class _Run:
 
 
 def _component(
-    message: str | None, entry: Mapping[str, Any]
+    message: str | None, rule_labels: dict[str, str]
 ) -> tuple[RawComponent | None, str | None]:
-    """Trivy and Grype write the package into the message or rule help as ``Key: value``."""
-    labels = labelled_lines(
-        message, dig(entry, "help", "text"), dig(entry, "fullDescription", "text")
-    )
+    """Trivy and Grype write the package into the message or rule help as ``Key: value``;
+    the message's lines win."""
+    labels = {**rule_labels, **labelled_lines(message)}
     name = labels.get("package") or labels.get("pkgname")
     if not name:
         return None, None

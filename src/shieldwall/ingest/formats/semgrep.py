@@ -90,10 +90,9 @@ class SemgrepFormat:
         document = mapping(jsonstream.outline(source, _BULK))
         yield ToolRun(TOOL, text(document.get("version")))
         found = 0
-        for _, result in jsonstream.items(source, "results.item"):
-            if isinstance(result, Mapping):
-                found += 1
-                yield _finding(result)
+        for _, result in jsonstream.objects(source, "results.item"):
+            found += 1
+            yield _finding(result)
         if not found:
             fatal = _fatal_error(source)
             if fatal is not None:
@@ -262,8 +261,8 @@ def _fix_version(fixes: object, package: str, installed: str | None) -> str | No
 
 def _fatal_error(source: ReportSource) -> str | None:
     """The first error Semgrep rates ``error`` (not a per-file ``warn``), as one line."""
-    for _, error in jsonstream.items(source, "errors.item"):
-        if isinstance(error, Mapping) and text(error.get("level")) == "error":
+    for _, error in jsonstream.objects(source, "errors.item"):
+        if text(error.get("level")) == "error":
             kind = text(error.get("type")) or "error"
             message = text(error.get("message"))
             return title(f"{kind}: {message}" if message else kind)[:300]

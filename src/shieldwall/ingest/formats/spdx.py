@@ -53,8 +53,8 @@ class SpdxFormat:
         yield ToolRun(tool, version, inventory_only=True)  # SPDX lists packages, no problems
         root = _root(source, document)
         seen: set[str] = set()
-        for _, package in jsonstream.items(source, "packages.item"):
-            if not isinstance(package, Mapping) or (root and package.get("SPDXID") == root):
+        for _, package in jsonstream.objects(source, "packages.item"):
+            if root and package.get("SPDXID") == root:
                 continue
             name, version, purl = (
                 text(package.get("name")),

@@ -22,6 +22,7 @@ from shieldwall.ingest import jsonstream
 from shieldwall.ingest.normalize import (
     build_purl,
     cwe_ids,
+    first_positive_score,
     kind_for_package,
     lowest_fix,
     normalize_path,
@@ -108,9 +109,9 @@ class TrivyFormat:
             for category, read in _READERS.items():
                 if not any(isinstance(t.arrays.get(category), list) for t in targets.values()):
                     continue  # saves a pass over the file
-                for indices, item in jsonstream.items(source, f"{prefix}.{category}.item"):
+                for indices, item in jsonstream.objects(source, f"{prefix}.{category}.item"):
                     target = targets.get(indices)
-                    if target is not None and isinstance(item, Mapping):
+                    if target is not None:
                         record = read(item, target)
                         if record is not None:
                             yield record
@@ -304,13 +305,11 @@ def _modified(item: Mapping[str, Any], target: _Target) -> RawFinding | None:
 
 def _cvss_score(item: Mapping[str, Any], preferred: str | None) -> float | None:
     sources = mapping(item.get("CVSS"))
-    for name in dict.fromkeys([preferred or "", "nvd", *sources]):
-        scores = mapping(sources.get(name))
-        for key in ("V40Score", "V3Score", "V2Score"):
-            score = scores.get(key)
-            if isinstance(score, int | float) and not isinstance(score, bool) and score > 0:
-                return float(score)
-    return None
+    return first_positive_score(
+        mapping(sources.get(name)).get(key)
+        for name in dict.fromkeys([preferred or "", "nvd", *sources])
+        for key in ("V40Score", "V3Score", "V2Score")
+    )
 
 
 _Reader = Callable[[Mapping[str, Any], _Target], Record | None]

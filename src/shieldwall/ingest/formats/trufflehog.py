@@ -62,9 +62,7 @@ class TrufflehogFormat:
         if source.head().value("") != "map":
             raise source.error("TruffleHog output is one JSON object per line")
         yield ToolRun(_TOOL)
-        for _, item in jsonstream.items(source, "", multiple_values=True):
-            if not isinstance(item, Mapping):
-                continue
+        for _, item in jsonstream.objects(source, "", multiple_values=True):
             if "SourceMetadata" in item or "DetectorName" in item:
                 yield _v3(item)
             elif "stringsFound" in item:

@@ -40,9 +40,7 @@ class Trufflehog3Format:
         if source.head().value("") != "array":
             raise source.error("a trufflehog3 report is a JSON array of issues")
         yield ToolRun(_TOOL)
-        for _, item in jsonstream.items(source, "item"):
-            if not isinstance(item, Mapping):
-                continue
+        for _, item in jsonstream.objects(source, "item"):
             if isinstance(item.get("rule"), Mapping):
                 yield _issue(item)
             elif "stringsFound" in item:
