@@ -20,7 +20,7 @@ from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
 from shieldwall.findings.cli import app as findings_app
 from shieldwall.ingest.cli import components_command, formats_command, import_command
 from shieldwall.inventory.cli import app as inventory_app
-from shieldwall.web.cli import serve_command
+from shieldwall.web.cli import serve_command, worker_command
 
 app = typer.Typer(
     name="shieldwall",
@@ -39,6 +39,7 @@ app.command("import")(import_command)
 app.command("formats")(formats_command)
 app.command("components")(components_command)
 app.command("serve")(serve_command)
+app.command("worker")(worker_command)
 
 
 def _version(value: bool) -> None:

@@ -51,6 +51,26 @@ class Settings(BaseSettings):
         description="reports this large are parsed by a second process while the first stores",
     )
 
+    max_upload_size: int = Field(
+        default=GIB, gt=0, description="largest report the API accepts in one upload, in bytes"
+    )
+    admin_email: str = Field(
+        default="admin@example.com",
+        description="the first admin's email, created by `serve` on a store without accounts",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="a web session ends after this long without a request"
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, description="a web session ends this long after login, used or not"
+    )
+    login_failures_per_account: int = Field(
+        default=5, ge=1, description="failed logins for one email within 15 minutes before a wait"
+    )
+    login_failures_per_address: int = Field(
+        default=20, ge=1, description="failed logins from one address within 15 minutes"
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

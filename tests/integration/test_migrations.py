@@ -8,13 +8,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from shieldwall.db.engine import Database
-from shieldwall.db.migrate import _config, current_revision, head_revision, upgrade
+from shieldwall.db.migrate import _config, current_revision, head_revision, include_name, upgrade
 from shieldwall.db.schema import metadata
 
 
 def differences(db: Database) -> list[object]:
     with db.engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        return list(compare_metadata(context, metadata))
 
 
 def test_the_migrated_schema_is_the_declared_one(db: Database) -> None:

@@ -141,9 +141,11 @@ def get_user(session: Session, email: str) -> User:
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None; as slow either way."""
-    user = session.scalars(
-        select(User).where(User.email == email.strip().lower()[:320])
-    ).one_or_none()
+    try:
+        key = normalize_email(email[:320])
+    except InputError:
+        key = email.strip().lower()[:320]  # checked anyway: as slow as a known address
+    user = session.scalars(select(User).where(User.email == key)).one_or_none()
     stored = user.password_hash if user is not None else _dummy_hash()
     try:
         _hasher.verify(stored, password[:PASSWORD_MAX])
@@ -293,3 +295,15 @@ def list_tokens(session: Session) -> list[dict[str, Any]]:
         }
         for t in session.scalars(query)
     ]
+
+
+def first_admin(session: Session, email: str) -> str | None:
+    """On a store without accounts, an admin with a random password (returned, to be handed
+    to its owner once); None when accounts exist."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    password = secrets.token_urlsafe(18)
+    create_user(
+        session, email=email, role=Role.ADMIN, teams=[], password=password, actor="system:first-run"
+    )
+    return password

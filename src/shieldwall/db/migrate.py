@@ -33,6 +33,12 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """What Alembic compares with the models: everything but procrastinate's job queue
+    (PostgreSQL), whose tables migration 0003 creates from procrastinate's own schema."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def head_revision() -> str:
     head = _scripts().get_current_head()
     assert head is not None

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from shieldwall.errors import InputError
 from shieldwall.findings import service
-from shieldwall.findings.service import FindingFilter, SortKey
-from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Severity, Status
+from shieldwall.findings.filters import finding_filter
+from shieldwall.findings.service import SortKey
+from shieldwall.findings.vocabulary import Kind, Severity, Status
 from shieldwall.output import FormatOption, OutputFormat, emit, emit_record
 from shieldwall.runtime import cli_actor, database
 
@@ -29,40 +29,6 @@ _LIST_COLUMNS = [
     ("location", "where"),
     ("tools", "tools"),
 ]
-
-
-EnumT = TypeVar("EnumT", Severity, Kind, Status)
-
-
-def _words(values: list[str] | None) -> list[str]:
-    """Options given repeated or comma-separated, lower case."""
-    return [w for value in values or [] for part in value.split(",") if (w := part.strip().lower())]
-
-
-def _chosen(
-    words: list[str], kind: type[EnumT], flag: str, special: tuple[str, ...] = ()
-) -> list[EnumT]:
-    """The members named; ``special`` words are accepted and left to the caller."""
-    known: dict[str, EnumT] = {member.value: member for member in kind}
-    chosen: list[EnumT] = []
-    for word in words:
-        if word in special:
-            continue
-        if word not in known:
-            raise InputError(f"{flag} {word!r} is not one of {', '.join([*special, *known])}")
-        chosen.append(known[word])
-    return chosen
-
-
-def _statuses(values: list[str] | None) -> list[Status]:
-    """Statuses, where ``active`` is open and reopened (the default) and ``all`` means any."""
-    words = _words(values)
-    chosen = _chosen(words, Status, "--status", special=("active", "all"))
-    if "all" in words:
-        return []
-    if "active" in words or not words:
-        return [*sorted(ACTIVE_STATUSES), *chosen]
-    return chosen
 
 
 @app.command("list")
@@ -96,12 +62,8 @@ def list_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List findings; by default the active ones (open, reopened), most severe first."""
-    flt = FindingFilter(
-        services=service_names or [],
-        statuses=_statuses(status),
-        severities=_chosen(_words(severity), Severity, "--severity"),
-        kinds=_chosen(_words(kind), Kind, "--kind"),
-        tool=tool,
+    flt = finding_filter(
+        services=service_names, status=status, severity=severity, kind=kind, tool=tool
     )
     if limit is None and fmt is OutputFormat.TABLE:
         limit = TABLE_DEFAULT_LIMIT

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shieldwall.db.base import Base, JSONType, UTCDateTime
@@ -29,6 +39,8 @@ class Finding(Base):
     title: Mapped[str] = mapped_column(String(1000))
     description: Mapped[str | None] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(SmallInteger)
+    """``Severity.rank`` of ``severity``, stored so that lists sort by it through an index."""
     severity_source: Mapped[str] = mapped_column(String(16))
     tool_severity: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(24))
@@ -71,4 +83,6 @@ class Finding(Base):
         UniqueConstraint("service_id", "fingerprint"),
         Index("ix_findings_service_status", "service_id", "status"),
         Index("ix_findings_status_severity", "status", "severity"),
+        Index("ix_findings_rank", "severity_rank", "id"),
+        Index("ix_findings_first_seen", "first_seen", "id"),
     )

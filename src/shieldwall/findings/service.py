@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from shieldwall.audit import service as audit
 from shieldwall.audit.models import AuditEntry
+from shieldwall.auth.policy import Principal
 from shieldwall.clock import isoformat, utcnow
 from shieldwall.errors import InputError, NotFoundError
 from shieldwall.findings.models import Finding
@@ -26,7 +27,7 @@ from shieldwall.findings.vocabulary import (
     Status,
 )
 from shieldwall.ingest.models import ReportImport, ScanStream, Sighting
-from shieldwall.inventory.models import Service
+from shieldwall.inventory.models import Service, Team
 
 SEVERITY_ORDER = case({s.value: s.rank for s in Severity}, value=Finding.severity, else_=-1)
 
@@ -45,6 +46,50 @@ class FindingFilter:
     severities: Sequence[Severity] = ()
     kinds: Sequence[Kind] = ()
     tool: str | None = None
+    teams: Sequence[str] = ()
+
+
+def conditions(session: Session, flt: FindingFilter, caller: Principal | None = None) -> list[Any]:
+    """SQL conditions on ``Finding`` for a filter, and the caller's team scope.
+
+    Service and team conditions are subqueries on ``Finding.service_id`` so that the findings
+    indexes serve them; an unknown service is an error (a typo must not look like "nothing")."""
+    where: list[Any] = []
+    services = select(Service.id)
+    if caller is not None and not caller.all_teams:
+        services = services.where(caller.team_filter(Service.team_id))
+        where.append(Finding.service_id.in_(services))
+    if flt.services:
+        known = set(
+            session.scalars(
+                select(Service.name).where(
+                    Service.name.in_(flt.services),
+                    caller.team_filter(Service.team_id) if caller else true(),
+                )
+            )
+        )
+        missing = [name for name in flt.services if name not in known]
+        if missing:
+            raise NotFoundError(f"service {missing[0]!r} is not in the inventory")
+        where.append(Finding.service_id.in_(select(Service.id).where(Service.name.in_(known))))
+    if flt.teams:
+        where.append(
+            Finding.service_id.in_(
+                select(Service.id).join(Team).where(Team.name.in_(list(flt.teams)))
+            )
+        )
+    if flt.statuses:
+        where.append(Finding.status.in_([s.value for s in flt.statuses]))
+    if flt.severities:
+        where.append(Finding.severity.in_([s.value for s in flt.severities]))
+    if flt.kinds:
+        where.append(Finding.kind.in_([k.value for k in flt.kinds]))
+    if flt.tool:
+        with_tool = select(Sighting.finding_id).join(
+            ScanStream, ScanStream.id == Sighting.stream_id
+        )
+        where.append(Finding.id.in_(with_tool.where(ScanStream.tool == flt.tool)))
+    return where
 
 
 def list_findings(
@@ -55,26 +100,11 @@ def list_findings(
     limit: int | None = None,
 ) -> tuple[list[FindingRow], int]:
     """The matching findings (at most ``limit``) and how many match in all."""
-    query = select(Finding, Service.name).join(Service, Service.id == Finding.service_id)
-    conditions = []
-    if flt.services:
-        known = set(session.scalars(select(Service.name).where(Service.name.in_(flt.services))))
-        missing = [name for name in flt.services if name not in known]
-        if missing:
-            raise NotFoundError(f"service {missing[0]!r} is not in the inventory")
-        conditions.append(Service.name.in_(flt.services))
-    if flt.statuses:
-        conditions.append(Finding.status.in_([s.value for s in flt.statuses]))
-    if flt.severities:
-        conditions.append(Finding.severity.in_([s.value for s in flt.severities]))
-    if flt.kinds:
-        conditions.append(Finding.kind.in_([k.value for k in flt.kinds]))
-    query = query.where(*conditions)
-    if flt.tool:
-        with_tool = select(Sighting.finding_id).join(
-            ScanStream, ScanStream.id == Sighting.stream_id
-        )
-        query = query.where(Finding.id.in_(with_tool.where(ScanStream.tool == flt.tool)))
+    query = (
+        select(Finding, Service.name)
+        .join(Service, Service.id == Finding.service_id)
+        .where(*conditions(session, flt))
+    )
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     order = {
         SortKey.SEVERITY: (SEVERITY_ORDER.desc(), Service.name, Finding.first_seen, Finding.id),
@@ -89,20 +119,24 @@ def list_findings(
     return rows, total
 
 
-def get_finding(session: Session, uid: str) -> tuple[Finding, str]:
-    row = session.execute(
+def get_finding(session: Session, uid: str, caller: Principal | None = None) -> tuple[Finding, str]:
+    """A finding and its service's name; another team's finding is as absent as a missing one."""
+    query = (
         select(Finding, Service.name)
         .join(Service, Service.id == Finding.service_id)
         .where(Finding.uid == uid)
-    ).one_or_none()
+    )
+    if caller is not None:
+        query = query.where(caller.team_filter(Service.team_id))
+    row = session.execute(query).one_or_none()
     if row is None:
         raise NotFoundError(f"no finding with id {uid!r}")
     return row[0], row[1]
 
 
-def finding_detail(session: Session, uid: str) -> dict[str, Any]:
+def finding_detail(session: Session, uid: str, caller: Principal | None = None) -> dict[str, Any]:
     """Everything about one finding: its row, description, where it was seen, its history."""
-    finding, service = get_finding(session, uid)
+    finding, service = get_finding(session, uid, caller)
     streams = session.execute(
         select(
             ScanStream.tool,
@@ -145,7 +179,14 @@ def finding_detail(session: Session, uid: str) -> dict[str, Any]:
     }
 
 
-def triage(session: Session, uid: str, status: Status, reason: str, actor: str) -> FindingRow:
+def triage(
+    session: Session,
+    uid: str,
+    status: Status,
+    reason: str,
+    actor: str,
+    caller: Principal | None = None,
+) -> FindingRow:
     """A person's assessment. ``false_positive`` and ``not_affected`` stand across re-imports;
     ``open`` hands the finding back to the scan lifecycle (fixed at once if no scan reports it)."""
     reason = reason.strip()
@@ -153,7 +194,7 @@ def triage(session: Session, uid: str, status: Status, reason: str, actor: str) 
         raise InputError("a triage needs a reason (--reason)")
     if status not in TRIAGE_STATUSES:
         raise InputError(f"triage sets false_positive, not_affected or open, not {status.value}")
-    finding, service = get_finding(session, uid)
+    finding, service = get_finding(session, uid, caller)
     before = _assessment(finding)
     now = utcnow()
     target: Status = status

@@ -26,6 +26,7 @@ SCANNER_COLUMNS = (
     "title",
     "description",
     "severity",
+    "severity_rank",
     "tool_severity",
     "cwe_ids",
     "vulnerability_ids",
@@ -160,4 +161,5 @@ def merge(row: Mapping[str, Any], incoming: Mapping[str, Any], *, shared: bool) 
             merged["tool_severity"] = incoming["tool_severity"]  # the words of the tool that won
     if row["severity_source"] != Source.SCANNER:
         merged["severity"] = row["severity"]
+    merged["severity_rank"] = Severity(merged["severity"]).rank
     return merged

@@ -8,13 +8,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shieldwall.db.base import Base, JSONType, UTCDateTime
+from shieldwall.inventory.models import Service
 
 
 class ReportImport(Base):
@@ -42,8 +44,12 @@ class ReportImport(Base):
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     components: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When an upload through the API queued it (imports from the command line run at once)."""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service: Mapped[Service] = relationship()
 
 
 class ScanStream(Base):
@@ -103,3 +109,17 @@ class Component(Base):
         UniqueConstraint("stream_id", "key"),
         Index("ix_components_service", "service_id", "name"),
     )
+
+
+class UploadChunk(Base):
+    """A queued import's report, held in the database until a worker imports it: workers on
+    other hosts than the API process that received the upload can read it, and it goes
+    away with the import's outcome. Chunks of at most ``CHUNK_SIZE`` bytes, in order."""
+
+    __tablename__ = "upload_chunks"
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -79,6 +79,8 @@ class ImportRequest:
     commit: str | None = None
     partial: bool = False
     actor: str = "cli"
+    queued: str | None = None
+    """The uid of the queued import (API uploads) this request carries out."""
 
 
 @dataclass
@@ -117,7 +119,7 @@ def import_report(
     settings: Settings,
     progress: ProgressCallback | None = None,
 ) -> ImportSummary:
-    _check_request(request)
+    check_request(request)
     source = ReportSource(
         request.path,
         max_size=settings.max_report_size,
@@ -136,7 +138,7 @@ _COMMIT = re.compile(r"^[0-9A-Za-z._/-]{1,64}$")
 _BRANCH_MAX = 255
 
 
-def _check_request(request: ImportRequest) -> None:
+def check_request(request: ImportRequest) -> None:
     if request.commit is not None and not _COMMIT.match(request.commit):
         raise InputError(
             f"--commit {request.commit[:80]!r} is not a commit (at most 64 letters and digits)"
@@ -198,21 +200,26 @@ class _Importer:
                 text("SELECT pg_advisory_xact_lock(:a, :b)"),
                 {"a": _IMPORT_LOCK, "b": self.service.id},
             )
-        self.record = ReportImport(
-            uid=new_uid(),
-            service_id=self.service.id,
-            format=format_name,
-            filename=request.path.name[:255],
-            size_bytes=source.size,
-            branch=request.branch,
-            commit=request.commit,
-            partial=request.partial,
-            state="running",
-            actor=request.actor,
-            tools=[],
-            started_at=self.now,
-        )
-        session.add(self.record)
+        if request.queued is None:
+            self.record = ReportImport(
+                uid=new_uid(),
+                service_id=self.service.id,
+                filename=request.path.name[:255],
+                branch=request.branch,
+                commit=request.commit,
+                partial=request.partial,
+                actor=request.actor,
+                tools=[],
+            )
+            session.add(self.record)
+        else:
+            self.record = session.scalars(
+                select(ReportImport).where(ReportImport.uid == request.queued)
+            ).one()
+        self.record.format = format_name
+        self.record.size_bytes = source.size
+        self.record.state = "running"
+        self.record.started_at = self.now
         session.flush()
         self.summary = ImportSummary(
             self.record.uid, self.service.name, format_name, partial=request.partial
@@ -606,6 +613,7 @@ def finding_values(raw: RawFinding) -> dict[str, Any]:
         "title": _fit(title, "title") or raw.rule_id,
         "description": clean(description, DESCRIPTION_MAX) if description else None,
         "severity": raw.severity.value,
+        "severity_rank": raw.severity.rank,
         "tool_severity": _fit(raw.tool_severity, "tool_severity"),
         "cwe_ids": list(raw.cwe_ids),
         "vulnerability_ids": list(raw.vulnerability_ids),

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.auth.policy import Action, Principal
+from shieldwall.db.engine import Database
+from shieldwall.errors import InputError
 from shieldwall.inventory.models import Service, Team
-from shieldwall.inventory.service import service_snapshot
-from shieldwall.web.deps import reading, require
+from shieldwall.inventory.schemas import InventorySpec, ServiceSpec, TeamSpec
+from shieldwall.inventory.service import apply_inventory, service_snapshot
+from shieldwall.web.deps import database, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
 router = APIRouter(tags=["inventory"])
 Reader = Annotated[Principal, Depends(require(Action.READ))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+SpecT = TypeVar("SpecT", TeamSpec, ServiceSpec)
 
 
 class TeamOut(BaseModel):
@@ -91,6 +95,52 @@ def list_services(
 def get_service(
     service_id: str, caller: Reader, session: Annotated[Session, Depends(reading)]
 ) -> ServiceOut:
+    return _service(_visible_service(session, service_id, caller))
+
+
+# --- changes: the same apply as `inventory import`, one entity per request ------------------
+
+Editor = Annotated[Principal, Depends(require(Action.EDIT_INVENTORY))]
+
+
+class TeamPatch(BaseModel):
+    """The fields to change; those left out keep their value (null clears an optional one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = None
+    manager: str | None = None
+    champion: str | None = None
+    members: list[str] | None = None
+
+
+class ServicePatch(BaseModel):
+    """The fields to change; those left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str | None = None
+    repository: str | None = None
+    tier: int | None = None
+    exposure: str | None = None
+    data: list[str] | None = None
+    lifecycle: str | None = None
+    description: str | None = None
+
+
+def _apply(db: Database, caller: Principal, spec: InventorySpec) -> None:
+    with db.write() as session:
+        apply_inventory(session, spec, None, caller.actor)
+
+
+def _spec(kind: type[SpecT], values: dict[str, Any]) -> SpecT:
+    try:
+        return kind.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{where}: {first['msg']}" if where else first["msg"]) from None
+
+
+def _visible_service(session: Session, service_id: str, caller: Principal) -> Service:
     found = session.scalars(
         select(Service)
         .where(Service.uid == service_id, caller.team_filter(Service.team_id))
@@ -98,4 +148,104 @@ def get_service(
     ).one_or_none()
     if found is None:  # another team's service is as absent as a missing one
         raise HTTPException(404, "no such service")
-    return _service(found)
+    return found
+
+
+@router.post("/teams", response_model=TeamOut, status_code=201)
+def create_team(
+    body: TeamSpec, caller: Editor, db: Annotated[Database, Depends(database)]
+) -> TeamOut:
+    """Add a team (its manager, champion and members by email)."""
+    with db.read() as session:
+        if session.scalar(select(Team.id).where(Team.name == body.name)) is not None:
+            raise HTTPException(409, f"team {body.name!r} exists; change it with PATCH")
+    _apply(db, caller, InventorySpec(teams=[body]))
+    return _team_named(db, body.name)
+
+
+@router.patch("/teams/{team_id}", response_model=TeamOut)
+def update_team(
+    team_id: str, body: TeamPatch, caller: Editor, db: Annotated[Database, Depends(database)]
+) -> TeamOut:
+    """Change a team; fields left out keep their value."""
+    with db.read() as session:
+        team = session.scalars(
+            select(Team)
+            .where(Team.uid == team_id, caller.team_filter(Team.id))
+            .options(selectinload(Team.members))
+        ).one_or_none()
+        if team is None:
+            raise HTTPException(404, "no such team")
+        current = {
+            "name": team.name,
+            "description": team.description,
+            "manager": team.manager.email if team.manager else None,
+            "champion": team.champion.email if team.champion else None,
+            "members": [p.email for p in team.members],
+        }
+    spec = _spec(TeamSpec, {**current, **body.model_dump(exclude_unset=True)})
+    _apply(db, caller, InventorySpec(teams=[spec]))
+    return _team_named(db, spec.name)
+
+
+def _team_named(db: Database, name: str) -> TeamOut:
+    with db.read() as session:
+        return _team(
+            session.scalars(
+                select(Team)
+                .where(Team.name == name)
+                .options(selectinload(Team.manager), selectinload(Team.champion))
+            ).one()
+        )
+
+
+@router.post("/services", response_model=ServiceOut, status_code=201)
+def create_service(
+    body: ServiceSpec, caller: Editor, db: Annotated[Database, Depends(database)]
+) -> ServiceOut:
+    """Add a service, owned by an existing team."""
+    with db.read() as session:
+        if session.scalar(select(Service.id).where(Service.name == body.name)) is not None:
+            raise HTTPException(409, f"service {body.name!r} exists; change it with PATCH")
+        if (
+            session.scalar(
+                select(Team.id).where(Team.name == body.team, caller.team_filter(Team.id))
+            )
+            is None
+        ):
+            raise HTTPException(404, f"no team {body.team!r}")
+    _apply(db, caller, InventorySpec(services=[body]))
+    return _service_named(db, body.name)
+
+
+@router.patch("/services/{service_id}", response_model=ServiceOut)
+def update_service(
+    service_id: str,
+    body: ServicePatch,
+    caller: Editor,
+    db: Annotated[Database, Depends(database)],
+) -> ServiceOut:
+    """Change a service; fields left out keep their value."""
+    with db.read() as session:
+        current = service_snapshot(_visible_service(session, service_id, caller))
+        changes = body.model_dump(exclude_unset=True)
+        if (
+            "team" in changes
+            and session.scalar(
+                select(Team.id).where(Team.name == changes["team"], caller.team_filter(Team.id))
+            )
+            is None
+        ):
+            raise HTTPException(404, f"no team {changes['team']!r}")
+    spec = _spec(ServiceSpec, {**current, **changes})
+    _apply(db, caller, InventorySpec(services=[spec]))
+    return _service_named(db, spec.name)
+
+
+def _service_named(db: Database, name: str) -> ServiceOut:
+    with db.read() as session:
+        return _service(
+            session.scalars(
+                select(Service).where(Service.name == name).options(selectinload(Service.team))
+            ).one()
+        )

@@ -43,9 +43,10 @@ class ApplyResult:
 
 
 def apply_inventory(
-    session: Session, spec: InventorySpec, document: LocatedDocument, actor: str
+    session: Session, spec: InventorySpec, document: LocatedDocument | None, actor: str
 ) -> ApplyResult:
-    """Create or update everything the file describes, in the caller's transaction."""
+    """Create or update everything the file (or, without a document, an API request)
+    describes, in the caller's transaction."""
     _check(session, spec, document)
     result = ApplyResult()
     people = _apply_people(session, spec, actor, result)
@@ -54,11 +55,14 @@ def apply_inventory(
     return result
 
 
-def _check(session: Session, spec: InventorySpec, document: LocatedDocument) -> None:
+def _check(session: Session, spec: InventorySpec, document: LocatedDocument | None) -> None:
     problems: list[str] = []
 
     def problem(loc: tuple[str | int, ...], text: str) -> None:
-        problems.append(f"{document.path}:{document.line_of(loc) or 1}: {text}")
+        if document is None:
+            problems.append(text)
+        else:
+            problems.append(f"{document.path}:{document.line_of(loc) or 1}: {text}")
 
     for kind, keys in (
         ("people", [p.email for p in spec.people]),

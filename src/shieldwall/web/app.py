@@ -1,35 +1,109 @@
-"""The ASGI application: ``create_app()`` wires every domain's router under ``/api/v1``.
+"""The ASGI application: ``create_app()`` wires every domain's API router under ``/api/v1``,
+the web pages, the operations endpoints and the background jobs.
 
 Adding an API to a domain is writing its ``api.py`` with an ``APIRouter`` and adding it to
-``ROUTERS`` here.
+``ROUTERS`` here; adding pages, see ``shieldwall.web.pages``.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 
 from shieldwall import __version__
+from shieldwall.config import Settings, get_settings
 from shieldwall.db.engine import Database
 from shieldwall.db.migrate import current_revision, head_revision
+from shieldwall.findings.api import router as findings_router
+from shieldwall.findings.models import Finding
+from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Severity
+from shieldwall.ingest.api import router as imports_router
+from shieldwall.ingest.models import ReportImport
+from shieldwall.ingest.queued import QUEUED, RUNNING
 from shieldwall.inventory.api import router as inventory_router
-from shieldwall.web import errors
+from shieldwall.jobs import Jobs, jobs_for
+from shieldwall.web import errors, pages
+from shieldwall.web.middleware import Guard, RequestMetrics
 
-ROUTERS: list[APIRouter] = [inventory_router]
+ROUTERS: list[APIRouter] = [inventory_router, imports_router, findings_router]
 
 
-def create_app(db: Database) -> FastAPI:
+class StoreMetrics(Collector):
+    """Figures read from the database at each scrape: the job queue and open findings."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Any:
+        queue = GaugeMetricFamily(
+            "shieldwall_jobs", "Background imports waiting or running.", labels=["state"]
+        )
+        open_findings = GaugeMetricFamily(
+            "shieldwall_open_findings", "Open (and reopened) findings.", labels=["severity"]
+        )
+        with self.db.read() as session:
+            states = dict(
+                session.execute(
+                    select(ReportImport.state, func.count())
+                    .where(ReportImport.state.in_((QUEUED, RUNNING)))
+                    .group_by(ReportImport.state)
+                )
+                .tuples()
+                .all()
+            )
+            severities = dict(
+                session.execute(
+                    select(Finding.severity, func.count())
+                    .where(Finding.status.in_(sorted(s.value for s in ACTIVE_STATUSES)))
+                    .group_by(Finding.severity)
+                )
+                .tuples()
+                .all()
+            )
+        for state in (QUEUED, RUNNING):
+            queue.add_metric([state], states.get(state, 0))
+        for severity in Severity:
+            open_findings.add_metric([severity.value], severities.get(severity.value, 0))
+        yield queue
+        yield open_findings
+
+
+def create_app(db: Database, settings: Settings | None = None, jobs: Jobs | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    runner = jobs or jobs_for(db, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runner.close()
+
     app = FastAPI(
         title="Shieldwall",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # Swagger UI loads its code from a CDN and inline script: not here
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.db = db
-    errors.install(app)
+    app.state.jobs = runner
+    registry = CollectorRegistry()
+    registry.register(StoreMetrics(db))
+    app.add_middleware(Guard, metrics=RequestMetrics(registry), max_upload=settings.max_upload_size)
+    errors.install(app, pages.error_page)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -47,5 +121,10 @@ def create_app(db: Database) -> FastAPI:
         if current != head:
             return errors.error_response(503, f"the database schema is at {current}, not {head}")
         return {"status": "ready"}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus text format: requests, the job queue, open findings by severity."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -11,12 +11,14 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from shieldwall.db.base import UTCDateTime
 from shieldwall.errors import InputError
 
 MAX_LIMIT = 500
@@ -57,19 +59,35 @@ def paginate(
     cursor: str | None,
     limit: int,
     render: Callable[[Any], Item],
+    *,
+    descending: bool = False,
 ) -> Page[Item]:
-    """One page of ``query`` (rows of one entity) ordered by ``keys`` (columns that are unique
-    together, ascending)."""
+    """One page of ``query`` (rows of one entity) ordered by ``keys``: columns that are unique
+    together, all ascending or all descending (so that one row-value comparison, which an
+    index on the keys serves, finds the rows after the cursor)."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    paged = query.order_by(*keys)
+    paged = query.order_by(*(key.desc() if descending else key for key in keys))
     if cursor is not None:
-        after = decode_cursor(cursor, len(keys))
-        paged = paged.where(tuple_(*keys) > tuple_(*after))
+        after = tuple_(*map(_from_cursor, keys, decode_cursor(cursor, len(keys))))
+        paged = paged.where(tuple_(*keys) < after if descending else tuple_(*keys) > after)
     rows = list(session.scalars(paged.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more:
         last = rows[-1]
-        next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
+        next_cursor = encode_cursor([_to_cursor(getattr(last, key.key)) for key in keys])
     return Page[Item](items=[render(row) for row in rows], next=next_cursor, total=total or 0)
+
+
+def _to_cursor(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _from_cursor(key: Any, value: Any) -> Any:
+    if not isinstance(key.type, UTCDateTime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InputError("the cursor is not one this API gave") from None

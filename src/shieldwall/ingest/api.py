@@ -1,0 +1,106 @@
+"""``/api/v1/imports``: upload a report (202 with the import's id), then follow its state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shieldwall.auth.policy import Action, Principal
+from shieldwall.db.engine import Database
+from shieldwall.ingest.models import ReportImport
+from shieldwall.ingest.queued import Upload, import_view, queue_import
+from shieldwall.inventory.models import Service
+from shieldwall.web.deps import database, principal, reading, require
+from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+
+router = APIRouter(tags=["imports"])
+Importer = Annotated[Principal, Depends(require(Action.IMPORT))]
+Reader = Annotated[Principal, Depends(require(Action.READ))]
+
+
+@router.post("/imports", status_code=202)
+def create_import(
+    request: Request,
+    caller: Importer,
+    db: Annotated[Database, Depends(database)],
+    file: Annotated[UploadFile, File(description="The scanner's report (gzip is fine).")],
+    service: Annotated[str, Form(max_length=100)],
+    branch: Annotated[str, Form(max_length=255)] = "",
+    commit: Annotated[str | None, Form(max_length=64)] = None,
+    partial: Annotated[bool, Form()] = False,
+) -> JSONResponse:
+    """Queue a report for import into one of the caller's services. The answer (202) has the
+    import's id; `GET /api/v1/imports/{id}` follows it to `done` or `failed`."""
+    upload = Upload(
+        filename=file.filename or "report",
+        service=service.strip(),
+        branch=branch.strip(),
+        commit=commit.strip() or None if commit else None,
+        partial=partial,
+    )
+    with db.write() as session:
+        uid = queue_import(session, caller, upload, file.file)
+    request.app.state.jobs.defer_import(uid)
+    with db.read() as session:
+        body = _view(session, uid, caller)
+    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/imports/{uid}"})
+
+
+def _scoped(caller: Principal) -> Any:
+    return select(ReportImport).where(
+        ReportImport.service_id.in_(select(Service.id).where(caller.team_filter(Service.team_id)))
+    )
+
+
+def _view(session: Session, uid: str, caller: Principal) -> dict[str, Any]:
+    query = _scoped(caller).where(ReportImport.uid == uid)
+    if not caller.allowed(Action.READ):
+        # An ingest-only credential follows the imports it made, and reads nothing else.
+        query = query.where(ReportImport.actor == caller.actor)
+    record = session.scalars(query).one_or_none()
+    if record is None:
+        raise HTTPException(404, "no such import")
+    return import_view(record)
+
+
+@router.get("/imports/{import_id}")
+def get_import(
+    import_id: str,
+    caller: Annotated[Principal, Depends(principal)],
+    session: Annotated[Session, Depends(reading)],
+) -> dict[str, Any]:
+    """An import's state (`queued`, `running`, `done`, `failed` with the reason) and summary.
+    An ingest token sees the imports it made."""
+    if not (caller.allowed(Action.READ) or caller.allowed(Action.IMPORT)):
+        raise HTTPException(403, "this credential may not read imports")
+    return _view(session, import_id, caller)
+
+
+@router.get("/imports", response_model=Page[dict[str, Any]])
+def list_imports(
+    caller: Reader,
+    session: Annotated[Session, Depends(reading)],
+    service: str | None = None,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[dict[str, Any]]:
+    """The caller's teams' imports, newest first."""
+    query = _scoped(caller).options(selectinload(ReportImport.service))
+    if service is not None:
+        query = query.where(ReportImport.service.has(Service.name == service))
+    if state is not None:
+        query = query.where(ReportImport.state == state)
+    return paginate(
+        session,
+        query,
+        [ReportImport.id],
+        cursor,
+        limit,
+        import_view,
+        descending=True,
+    )

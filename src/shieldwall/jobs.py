@@ -1,0 +1,99 @@
+"""Background jobs.
+
+On SQLite (one host, one writer) the server runs jobs itself on a worker thread. On
+PostgreSQL jobs go to procrastinate's queue (its tables are created by ``shieldwall db
+upgrade``) and ``shieldwall worker`` processes, on any number of hosts, take them; the API
+processes only defer. Adding a job is writing its function and registering it in
+``_register``.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.engine import make_url
+
+from shieldwall.config import Settings
+from shieldwall.db.engine import Database
+from shieldwall.errors import InputError
+from shieldwall.ingest.queued import run_queued_import, unfinished
+
+if TYPE_CHECKING:
+    import procrastinate
+
+log = logging.getLogger(__name__)
+
+IMPORT_TASK = "shieldwall.import"
+QUEUE = "imports"
+
+
+class Jobs(Protocol):
+    def defer_import(self, uid: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ThreadJobs:
+    """SQLite: one worker thread in the server process (SQLite has one writer anyway).
+    Imports still queued, or cut off by a stop, are taken up again when it starts."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shieldwall-job")
+        with db.read() as session:
+            for uid in unfinished(session):
+                self.defer_import(uid)
+
+    def defer_import(self, uid: str) -> None:
+        self._executor.submit(run_queued_import, self._db, self._settings, uid)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+class QueueJobs:
+    """PostgreSQL: defer into procrastinate's queue."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._app = queue_app(db, settings).open()
+
+    def defer_import(self, uid: str) -> None:
+        self._app.configure_task(IMPORT_TASK, queue=QUEUE).defer(import_uid=uid)
+
+    def close(self) -> None:
+        self._app.close()
+
+
+def jobs_for(db: Database, settings: Settings) -> Jobs:
+    if db.dialect == "postgresql":
+        return QueueJobs(db, settings)
+    return ThreadJobs(db, settings)
+
+
+def queue_app(db: Database, settings: Settings) -> procrastinate.App:
+    """A procrastinate app on the database's PostgreSQL server, with Shieldwall's tasks."""
+    import procrastinate  # imported here: only PostgreSQL installations queue jobs
+
+    if db.dialect != "postgresql":
+        raise InputError(
+            "background workers need PostgreSQL (SHIELDWALL_DATABASE_URL); "
+            "on SQLite `shieldwall serve` runs jobs itself"
+        )
+    url = make_url(db.url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+
+    @app.task(name=IMPORT_TASK, queue=QUEUE, pass_context=False)
+    def import_job(import_uid: str) -> None:
+        run_queued_import(db, settings, import_uid)
+
+    return app
+
+
+def run_worker(db: Database, settings: Settings, concurrency: int, *, wait: bool = True) -> None:
+    """Take jobs from the queue until stopped (or, with ``wait=False``, until it is empty)."""
+    app = queue_app(db, settings)
+    app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=wait)

@@ -1,0 +1,627 @@
+"""The web UI: server-rendered pages (Jinja2), made lively with HTMX where it helps and fully
+usable without it and from the keyboard.
+
+Adding a page: a function here (or in a domain's own module) on ``router`` that takes
+``Viewer`` and returns ``render(request, viewer, "template.html", **context)``; a link in
+``base.html``'s navigation. State changes are POST forms that carry ``csrf`` (``Editor``
+checks it) and answer with a redirect (303) to the page that shows the result.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from shieldwall.auth import service as accounts
+from shieldwall.auth import sessions
+from shieldwall.auth.policy import Action, Role, TokenScope
+from shieldwall.config import Settings, get_settings
+from shieldwall.db.engine import Database
+from shieldwall.errors import InputError, ShieldwallError
+from shieldwall.findings import service as findings
+from shieldwall.findings.api import Order, page_of_findings
+from shieldwall.findings.dashboard import dashboard
+from shieldwall.findings.models import Finding
+from shieldwall.findings.vocabulary import ACTIVE_STATUSES, TRIAGE_STATUSES, Kind, Severity, Status
+from shieldwall.ingest.models import ReportImport, ScanStream
+from shieldwall.ingest.queued import import_view
+from shieldwall.inventory.models import Service, Team
+from shieldwall.inventory.service import service_snapshot
+from shieldwall.web.deps import database, reading
+from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+
+SESSION_COOKIE = "sw_session"
+LOGIN_CSRF_COOKIE = "sw_login"
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Viewing:
+    active: sessions.Active
+    token: str
+
+    def may(self, action: str) -> bool:
+        return self.active.principal.allowed(Action(action))
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def viewing(
+    request: Request,
+    db: Annotated[Database, Depends(database)],
+    settings: Annotated[Settings, Depends(_settings)],
+) -> Viewing:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    with db.read() as session:
+        found = sessions.resume(session, token, settings)
+    if found is None:  # error_page sends the browser to the login page
+        raise HTTPException(401, "log in first")
+    active, stale = found
+    if stale:
+        with db.write() as session:
+            sessions.touch(session, token)
+    return Viewing(active, token)
+
+
+Viewer = Annotated[Viewing, Depends(viewing)]
+
+
+async def _csrf_field(request: Request) -> str:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    form = await request.form()
+    value = form.get("csrf")
+    return value if isinstance(value, str) else ""
+
+
+async def editing(request: Request, viewer: Viewer) -> Viewing:
+    """The viewer of a state-changing form, whose CSRF token must match their session's."""
+    if not hmac.compare_digest(await _csrf_field(request), viewer.active.csrf):
+        raise HTTPException(403, "the form has expired: reload the page and try again")
+    return viewer
+
+
+Editor = Annotated[Viewing, Depends(editing)]
+
+
+_HEADINGS = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    413: "Too large",
+    422: "That did not work",
+    429: "Too many requests",
+}
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """An error as a page; a page that needs a login sends the browser to log in."""
+    if status == 401:
+        target = _query_url("/login", {"next": request.url.path})
+        if request.headers.get("hx-request"):
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        return _see_other(target)
+    heading = _HEADINGS.get(status, "Something went wrong" if status >= 500 else "Error")
+    return render(
+        request,
+        None,
+        "error.html",
+        status=status,
+        heading=heading,
+        message=message,
+        back=request.headers.get("hx-current-url") and None,
+    )
+
+
+def _require(viewer: Viewing, action: Action) -> None:
+    if not viewer.active.principal.allowed(action):
+        raise HTTPException(403, "your role may not do this")
+
+
+def render(
+    request: Request, viewer: Viewing | None, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"viewer": viewer, "request": request, **context},
+        status_code=status,
+        headers={"cache-control": "no-store"},
+    )
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    """Where to go after login: a path on this site only (no open redirect)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- login and logout ---------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return _login_form(request, next, None, 200)
+
+
+def _login_form(
+    request: Request, next_url: str | None, error: str | None, status: int
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = render(
+        request,
+        None,
+        "login.html",
+        status=status,
+        csrf=token,
+        next=_safe_next(next_url),
+        error=error,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: Annotated[Database, Depends(database)],
+    settings: Annotated[Settings, Depends(_settings)],
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(csrf, expected):
+        return _login_form(request, next, "The form has expired: try again.", 403)
+    try:
+        with db.write() as session:
+            token = sessions.login(session, email, password, _address(request), settings)
+    except sessions.TooManyAttempts as exc:
+        return _login_form(request, next, exc.message.capitalize() + ".", 429)
+    if token is None:
+        # One message for an unknown address, a wrong password and a disabled account.
+        return _login_form(request, next, "The email or the password is not right.", 401)
+    response = _see_other(_safe_next(next))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(viewer: Editor, db: Annotated[Database, Depends(database)]) -> Response:
+    with db.write() as session:
+        sessions.logout(session, viewer.token)
+    response = _see_other("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- home, services, imports --------------------------------------------------------------
+
+
+@router.get("/")
+def home(
+    request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
+) -> HTMLResponse:
+    figures = dashboard(session, viewer.active.principal)
+    return render(
+        request,
+        viewer,
+        "home.html",
+        figures=figures,
+        severities=[s.value for s in Severity],
+        chart=_chart(figures.trend),
+    )
+
+
+def _chart(points: list[tuple[date, int]]) -> dict[str, Any]:
+    """The trend as SVG coordinates (drawn by the template: no script, no inline style)."""
+    width, height, pad = 720, 200, 30
+    top = max((count for _, count in points), default=0) or 1
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+    coords = [
+        (pad + i * step, height - pad - (count / top) * (height - 2 * pad))
+        for i, (_, count) in enumerate(points)
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "pad": pad,
+        "top": top,
+        "line": " ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
+        "first": points[0][0].isoformat() if points else "",
+        "last": points[-1][0].isoformat() if points else "",
+        "latest": points[-1][1] if points else 0,
+    }
+
+
+@router.get("/services")
+def services_page(
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+    cursor: str | None = None,
+) -> HTMLResponse:
+    caller = viewer.active.principal
+    query = (
+        select(Service)
+        .where(caller.team_filter(Service.team_id))
+        .options(selectinload(Service.team))
+    )
+    page = paginate(session, query, [Service.name], cursor, DEFAULT_LIMIT, lambda s: s)
+    ids = [s.id for s in page.items]
+    counts = dict(
+        session.execute(
+            select(Finding.service_id, func.count())
+            .where(Finding.service_id.in_(ids), Finding.status.in_(_ACTIVE))
+            .group_by(Finding.service_id)
+        )
+        .tuples()
+        .all()
+    )
+    return render(request, viewer, "services.html", page=page, open_counts=counts)
+
+
+_ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
+
+
+@router.get("/services/{service_id}")
+def service_page(
+    service_id: str,
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+    cursor: str | None = None,
+) -> HTMLResponse:
+    caller = viewer.active.principal
+    found = session.scalars(
+        select(Service)
+        .where(Service.uid == service_id, caller.team_filter(Service.team_id))
+        .options(selectinload(Service.team))
+    ).one_or_none()
+    if found is None:
+        raise HTTPException(404, "no such service")
+    streams = session.scalars(
+        select(ScanStream)
+        .where(ScanStream.service_id == found.id)
+        .order_by(ScanStream.tool, ScanStream.branch)
+    ).all()
+    page = page_of_findings(session, caller, service=[found.name], cursor=cursor)
+    return render(
+        request,
+        viewer,
+        "service.html",
+        service=found,
+        facts=service_snapshot(found),
+        streams=streams,
+        page=page,
+        more=_query_url(f"/services/{found.uid}", {"cursor": page.next}) if page.next else None,
+    )
+
+
+@router.get("/imports")
+def imports_page(
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+    cursor: str | None = None,
+) -> HTMLResponse:
+    caller = viewer.active.principal
+    query = (
+        select(ReportImport)
+        .where(
+            ReportImport.service_id.in_(
+                select(Service.id).where(caller.team_filter(Service.team_id))
+            )
+        )
+        .options(selectinload(ReportImport.service))
+    )
+    page = paginate(
+        session, query, [ReportImport.id], cursor, DEFAULT_LIMIT, import_view, descending=True
+    )
+    return render(
+        request,
+        viewer,
+        "imports.html",
+        page=page,
+        more=_query_url("/imports", {"cursor": page.next}) if page.next else None,
+    )
+
+
+# --- findings -----------------------------------------------------------------------------
+
+
+def _query_url(path: str, params: dict[str, Any]) -> str:
+    pairs = [
+        (key, item)
+        for key, value in params.items()
+        for item in (value if isinstance(value, list) else [value])
+        if item not in (None, "")
+    ]
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+@router.get("/findings")
+def findings_page(
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+    service: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    severity: Annotated[list[str] | None, Query()] = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    tool: str | None = None,
+    sort: Order = Order.SEVERITY,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> HTMLResponse:
+    chosen = {
+        "service": [s for s in service or [] if s],
+        "status": [s for s in status or [] if s],
+        "severity": [s for s in severity or [] if s],
+        "kind": [s for s in kind or [] if s],
+    }
+    filters: dict[str, Any] = {
+        **chosen,
+        "tool": tool or "",
+        "sort": sort.value,
+        "limit": limit if limit != DEFAULT_LIMIT else None,
+    }
+    error = None
+    try:
+        page = page_of_findings(
+            session,
+            viewer.active.principal,
+            service=chosen["service"],
+            status=chosen["status"],
+            severity=chosen["severity"],
+            kind=chosen["kind"],
+            tool=tool,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+    except ShieldwallError as exc:
+        error, page = exc.message, None
+    services = session.scalars(
+        select(Service.name)
+        .where(viewer.active.principal.team_filter(Service.team_id))
+        .order_by(Service.name)
+    ).all()
+    return render(
+        request,
+        viewer,
+        "findings.html",
+        status=400 if error else 200,
+        page=page,
+        error=error,
+        filters=filters,
+        services=services,
+        severities=[s.value for s in Severity],
+        statuses=["active", "all", *(s.value for s in Status)],
+        kinds=[k.value for k in Kind],
+        orders=[o.value for o in Order],
+        triage_statuses=[s.value for s in TRIAGE_STATUSES],
+        here=_query_url("/findings", {**filters, "cursor": cursor}),
+        more=_query_url("/findings", {**filters, "cursor": page.next})
+        if page and page.next
+        else None,
+        first=_query_url("/findings", filters) if cursor else None,
+    )
+
+
+def _triage_status(value: str) -> Status:
+    try:
+        return Status(value)
+    except ValueError:
+        raise InputError(f"status {value[:40]!r} is not one of the triage statuses") from None
+
+
+@router.post("/findings/triage")
+async def bulk_triage(
+    request: Request, viewer: Editor, db: Annotated[Database, Depends(database)]
+) -> Response:
+    _require(viewer, Action.TRIAGE)
+    form = await request.form()
+    ids = [str(v) for v in form.getlist("ids")][:MAX_LIMIT]
+    back = _safe_next(str(form.get("back") or "/findings"))
+    if not ids:
+        raise InputError("choose at least one finding to triage")
+    status = _triage_status(str(form.get("status", "")))
+    reason = str(form.get("reason", ""))[:2000]
+    with db.write() as session:
+        for uid in dict.fromkeys(ids):
+            findings.triage(
+                session, uid, status, reason, viewer.active.principal.actor, viewer.active.principal
+            )
+    return _see_other(back)
+
+
+@router.get("/findings/{finding_id}")
+def finding_page(
+    finding_id: str,
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+) -> HTMLResponse:
+    detail = findings.finding_detail(session, finding_id, viewer.active.principal)
+    return render(
+        request,
+        viewer,
+        "finding.html",
+        finding=detail,
+        triage_statuses=[s.value for s in TRIAGE_STATUSES],
+    )
+
+
+@router.post("/findings/{finding_id}/triage")
+def triage_one(
+    finding_id: str,
+    viewer: Editor,
+    db: Annotated[Database, Depends(database)],
+    status: Annotated[str, Form(max_length=40)],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    _require(viewer, Action.TRIAGE)
+    with db.write() as session:
+        row = findings.triage(
+            session,
+            finding_id,
+            _triage_status(status),
+            reason,
+            viewer.active.principal.actor,
+            viewer.active.principal,
+        )
+    return _see_other(f"/findings/{row.id}")
+
+
+# --- administration -----------------------------------------------------------------------
+
+
+@router.get("/admin/users")
+def users_page(
+    request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
+) -> HTMLResponse:
+    _require(viewer, Action.ADMINISTER)
+    return render(
+        request,
+        viewer,
+        "users.html",
+        users=accounts.list_users(session),
+        roles=[r.value for r in Role],
+        teams=session.scalars(select(Team.name).order_by(Team.name)).all(),
+    )
+
+
+@router.post("/admin/users")
+def create_user(
+    viewer: Editor,
+    db: Annotated[Database, Depends(database)],
+    email: Annotated[str, Form(max_length=320)],
+    role: Annotated[Role, Form()],
+    password: Annotated[str, Form(max_length=1024)],
+    teams: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    _require(viewer, Action.ADMINISTER)
+    with db.write() as session:
+        accounts.create_user(
+            session,
+            email=email,
+            role=role,
+            teams=[t for t in teams or [] if t],
+            password=password,
+            actor=viewer.active.principal.actor,
+        )
+    return _see_other("/admin/users")
+
+
+@router.post("/admin/users/{email}/active")
+def set_user_active(
+    email: str,
+    viewer: Editor,
+    db: Annotated[Database, Depends(database)],
+    active: Annotated[bool, Form()],
+) -> Response:
+    _require(viewer, Action.ADMINISTER)
+    if email == viewer.active.email and not active:
+        raise InputError("you cannot disable your own account")
+    with db.write() as session:
+        accounts.set_active(session, email, active, viewer.active.principal.actor)
+    return _see_other("/admin/users")
+
+
+@router.get("/admin/tokens")
+def tokens_page(
+    request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
+) -> HTMLResponse:
+    _require(viewer, Action.ADMINISTER)
+    return _tokens(request, viewer, session, None)
+
+
+def _tokens(
+    request: Request, viewer: Viewing, session: Session, new_token: str | None
+) -> HTMLResponse:
+    return render(
+        request,
+        viewer,
+        "tokens.html",
+        tokens=accounts.list_tokens(session),
+        scopes=[s.value for s in TokenScope],
+        teams=session.scalars(select(Team.name).order_by(Team.name)).all(),
+        new_token=new_token,
+    )
+
+
+@router.post("/admin/tokens")
+def create_token(
+    request: Request,
+    viewer: Editor,
+    db: Annotated[Database, Depends(database)],
+    name: Annotated[str, Form(max_length=100)],
+    team: Annotated[str, Form(max_length=100)],
+    scope: Annotated[TokenScope, Form()],
+    expires: Annotated[int | None, Form(ge=1, le=accounts.TOKEN_MAX_DAYS)] = None,
+) -> HTMLResponse:
+    """Shows the new token once, on the page that answers the form (never in a URL)."""
+    _require(viewer, Action.ADMINISTER)
+    with db.write() as session:
+        made = accounts.create_token(
+            session,
+            name=name,
+            team=team,
+            scope=scope,
+            expires_days=expires,
+            actor=viewer.active.principal.actor,
+        )
+    with db.read() as session:
+        return _tokens(request, viewer, session, made.token)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: str, viewer: Editor, db: Annotated[Database, Depends(database)]
+) -> Response:
+    _require(viewer, Action.ADMINISTER)
+    with db.write() as session:
+        accounts.revoke_token(session, token_id, viewer.active.principal.actor)
+    return _see_other("/admin/tokens")
