@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test lint browsers bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Shieldwall needs Python 3.11 or newer (set PYTHON=...)")'
@@ -21,7 +21,24 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright, which must
+# never download a browser of its own: install the system one when it is missing. Only
+# `make test` needs it, so `make demo` stays quick on a fresh machine. `apt-get update` runs
+# only when the install fails (stale or empty package lists), and sudo only when we are not
+# root and it exists (a container usually has neither sudo nor the need for it).
+CHROMIUM := /usr/bin/chromium
+APT_PACKAGES := chromium chromium-driver
+
+browsers:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; else sudo=; fi; \
+		apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get"; \
+		echo "$(CHROMIUM) is missing: installing $(APT_PACKAGES)"; \
+		$$apt install -y --no-install-recommends $(APT_PACKAGES) \
+			|| { $$apt update && $$apt install -y --no-install-recommends $(APT_PACKAGES); }; \
+	fi
+
+test: lint browsers
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -33,7 +33,7 @@ class TokenScope(StrEnum):
     READ = "read"
     """Read the team's inventory, findings and imports."""
     WRITE = "write"
-    """Read, import and triage for the team."""
+    """Read, import and triage for the team, and keep its services' inventory current."""
 
 
 class Action(StrEnum):
@@ -61,7 +61,7 @@ _ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 _SCOPE_ACTIONS: dict[TokenScope, frozenset[Action]] = {
     TokenScope.INGEST: frozenset({Action.IMPORT}),
     TokenScope.READ: frozenset({Action.READ}),
-    TokenScope.WRITE: frozenset({Action.READ, Action.IMPORT, Action.TRIAGE}),
+    TokenScope.WRITE: frozenset({Action.READ, Action.IMPORT, Action.TRIAGE, Action.EDIT_INVENTORY}),
 }
 ALL_TEAMS_ROLES = frozenset({Role.ADMIN, Role.SECURITY, Role.AUDITOR})
 

@@ -19,10 +19,10 @@ from shieldwall.findings.filters import finding_filter
 from shieldwall.findings.models import Finding
 from shieldwall.findings.schemas import FindingRow
 from shieldwall.findings.vocabulary import Status
-from shieldwall.web.deps import database, reading, require
+from shieldwall.web.deps import API_PREFIX, database, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
-router = APIRouter(tags=["findings"])
+router = APIRouter(prefix=API_PREFIX, tags=["findings"])
 Reader = Annotated[Principal, Depends(require(Action.READ))]
 Triager = Annotated[Principal, Depends(require(Action.TRIAGE))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -52,7 +52,7 @@ def dashboard(session: Session, caller: Principal) -> Dashboard:
         select(Finding.severity, func.count())
         .where(*scope, Finding.status.in_(_ACTIVE))
         .group_by(Finding.severity)
-    ).tuples():
+    ):
         by_severity[severity] = count
     new = session.scalar(select(func.count()).where(*scope, Finding.first_seen >= week)) or 0
     fixed = (
@@ -93,7 +93,7 @@ def _trend(session: Session, scope: list[Any], open_now: int) -> list[tuple[date
 def _per_day(session: Session, column: Any, scope: list[Any], since: Any) -> dict[str, int]:
     day = _utc_day(session, column)
     return dict(
-        session.execute(select(day, func.count()).where(*scope, column >= since).group_by(day))
-        .tuples()
-        .all()
+        session.execute(
+            select(day, func.count()).where(*scope, column >= since).group_by(day)
+        ).all()
     )

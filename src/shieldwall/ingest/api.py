@@ -14,10 +14,10 @@ from shieldwall.db.engine import Database
 from shieldwall.ingest.models import ReportImport
 from shieldwall.ingest.queued import Upload, import_view, queue_import
 from shieldwall.inventory.models import Service
-from shieldwall.web.deps import database, principal, reading, require
+from shieldwall.web.deps import API_PREFIX, database, principal, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(prefix=API_PREFIX, tags=["imports"])
 Importer = Annotated[Principal, Depends(require(Action.IMPORT))]
 Reader = Annotated[Principal, Depends(require(Action.READ))]
 

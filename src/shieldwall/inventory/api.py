@@ -15,10 +15,10 @@ from shieldwall.errors import InputError
 from shieldwall.inventory.models import Service, Team
 from shieldwall.inventory.schemas import InventorySpec, ServiceSpec, TeamSpec
 from shieldwall.inventory.service import apply_inventory, service_snapshot
-from shieldwall.web.deps import database, reading, require
+from shieldwall.web.deps import API_PREFIX, database, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(prefix=API_PREFIX, tags=["inventory"])
 Reader = Annotated[Principal, Depends(require(Action.READ))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 SpecT = TypeVar("SpecT", TeamSpec, ServiceSpec)
@@ -155,7 +155,10 @@ def _visible_service(session: Session, service_id: str, caller: Principal) -> Se
 def create_team(
     body: TeamSpec, caller: Editor, db: Annotated[Database, Depends(database)]
 ) -> TeamOut:
-    """Add a team (its manager, champion and members by email)."""
+    """Add a team (its manager, champion and members by email): for those who work across
+    all teams (admin, security)."""
+    if not caller.all_teams:
+        raise HTTPException(403, "only a credential for all teams may add a team")
     with db.read() as session:
         if session.scalar(select(Team.id).where(Team.name == body.name)) is not None:
             raise HTTPException(409, f"team {body.name!r} exists; change it with PATCH")

@@ -56,18 +56,14 @@ class StoreMetrics(Collector):
                     select(ReportImport.state, func.count())
                     .where(ReportImport.state.in_((QUEUED, RUNNING)))
                     .group_by(ReportImport.state)
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             severities = dict(
                 session.execute(
                     select(Finding.severity, func.count())
                     .where(Finding.status.in_(sorted(s.value for s in ACTIVE_STATUSES)))
                     .group_by(Finding.severity)
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         for state in (QUEUED, RUNNING):
             queue.add_metric([state], states.get(state, 0))
@@ -95,13 +91,14 @@ def create_app(db: Database, settings: Settings | None = None, jobs: Jobs | None
         lifespan=lifespan,
     )
     app.state.db = db
+    app.state.settings = settings
     app.state.jobs = runner
     registry = CollectorRegistry()
     registry.register(StoreMetrics(db))
     app.add_middleware(Guard, metrics=RequestMetrics(registry), max_upload=settings.max_upload_size)
     errors.install(app, pages.error_page)
     for router in ROUTERS:
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from shieldwall.auth import service as accounts
 from shieldwall.auth import sessions
 from shieldwall.auth.policy import Action, Role, TokenScope
-from shieldwall.config import Settings, get_settings
+from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.errors import InputError, ShieldwallError
 from shieldwall.findings import service as findings
@@ -38,10 +38,9 @@ from shieldwall.ingest.models import ReportImport, ScanStream
 from shieldwall.ingest.queued import import_view
 from shieldwall.inventory.models import Service, Team
 from shieldwall.inventory.service import service_snapshot
-from shieldwall.web.deps import database, reading
+from shieldwall.web.deps import SESSION_COOKIE, app_settings, database, reading, web_session
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 
-SESSION_COOKIE = "sw_session"
 LOGIN_CSRF_COOKIE = "sw_login"
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -57,25 +56,11 @@ class Viewing:
         return self.active.principal.allowed(Action(action))
 
 
-def _settings() -> Settings:
-    return get_settings()
-
-
-def viewing(
-    request: Request,
-    db: Annotated[Database, Depends(database)],
-    settings: Annotated[Settings, Depends(_settings)],
-) -> Viewing:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    with db.read() as session:
-        found = sessions.resume(session, token, settings)
+def viewing(request: Request, db: Annotated[Database, Depends(database)]) -> Viewing:
+    found = web_session(request, db)
     if found is None:  # error_page sends the browser to the login page
         raise HTTPException(401, "log in first")
-    active, stale = found
-    if stale:
-        with db.write() as session:
-            sessions.touch(session, token)
-    return Viewing(active, token)
+    return Viewing(*found)
 
 
 Viewer = Annotated[Viewing, Depends(viewing)]
@@ -197,7 +182,7 @@ def _login_form(
 def login(
     request: Request,
     db: Annotated[Database, Depends(database)],
-    settings: Annotated[Settings, Depends(_settings)],
+    settings: Annotated[Settings, Depends(app_settings)],
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -295,9 +280,7 @@ def services_page(
             select(Finding.service_id, func.count())
             .where(Finding.service_id.in_(ids), Finding.status.in_(_ACTIVE))
             .group_by(Finding.service_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return render(request, viewer, "services.html", page=page, open_counts=counts)
 
