@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo behind `make demo`: a fresh embedded store (in .demo/), the sample organisation,
 # and thirteen reports from twelve tools, imported as a CI pipeline would, then the findings
-# per service. Every command is one a user types.
+# per service; then it serves the web UI and the API at http://127.0.0.1:8000 with one login
+# per role (DEMO_SERVE=no stops before serving). Every command is one a user types.
 set -eu
 cd "$(dirname "$0")/../.."
 export SHIELDWALL_HOME="$PWD/.demo"
@@ -30,5 +31,28 @@ step shieldwall findings summary
 for service in payments-api ledger identity web; do
     step shieldwall findings list --service "$service" --limit 12
 done
+
+echo
+echo "One login per role (demo passwords; a real installation gets its first admin from \`shieldwall serve\`):"
+logins=""
+for entry in admin:admin@acme.example: security:sec@acme.example: manager:ana@acme.example:payments \
+             engineer:raj@acme.example:payments auditor:audit@acme.example:; do
+    role=${entry%%:*} rest=${entry#*:}
+    email=${rest%%:*} team=${rest#*:}
+    password="demo-$role-password"
+    printf '%s\n' "$password" | shieldwall user create --email "$email" --role "$role" \
+        ${team:+--team "$team"} --password-stdin >/dev/null 2>&1
+    logins="$logins$(printf '  %-9s %-20s %s' "$role" "$email" "$password")
+"
+done
+token=$(shieldwall token create --name demo-ci --team payments --scope ingest --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 step shieldwall audit verify
-printf '\nThe demo store is in %s: try `SHIELDWALL_HOME=.demo .venv/bin/shieldwall findings show ID`.\n' "$SHIELDWALL_HOME"
+
+[ "${DEMO_SERVE:-yes}" = no ] && exit 0
+printf '\n%sShieldwall is serving the demo at http://127.0.0.1:8000 (Ctrl-C stops it)%s\n' "$bold" "$plain"
+printf '%s' "$logins"
+printf '\nA CI pipeline uploads a report with an ingest token of team payments:\n'
+printf '  curl -H "Authorization: Bearer %s" -F file=@%s -F service=ledger -F branch=main http://127.0.0.1:8000/api/v1/imports\n\n' \
+    "$token" "$reports/ledger.bandit.json"
+exec shieldwall serve --host 127.0.0.1 --port 8000
