@@ -3,8 +3,8 @@
 On SQLite (one host, one writer) the server runs jobs itself on a worker thread. On
 PostgreSQL jobs go to procrastinate's queue (its tables are created by ``shieldwall db
 upgrade``) and ``shieldwall worker`` processes, on any number of hosts, take them; the API
-processes only defer. Adding a job is writing its function and registering it in
-``_register``.
+processes only defer. Adding a job is a method on ``Jobs`` (both classes) and, for the queue,
+a task in ``queue_app``.
 """
 
 from __future__ import annotations
