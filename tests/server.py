@@ -4,6 +4,7 @@ session and imports through the API."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ from fastapi.testclient import TestClient
 
 from shieldwall.auth import service as auth
 from shieldwall.auth.policy import Role, TokenScope
+from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.inventory.loader import load_inventory
 from shieldwall.inventory.service import apply_inventory
+from shieldwall.jobs import run_worker
 from tests.conftest import fixture
 
 PASSWORD = "correct horse battery"
@@ -94,3 +97,14 @@ def wait_for_import(
         if state["state"] in ("done", "failed") or time.monotonic() > deadline:
             return state
         time.sleep(0.05)
+
+
+def drain_queue(db: Database, settings: Settings) -> None:
+    """On PostgreSQL nothing runs the queue but a worker: run one until the queue is empty
+    (in a thread of its own, which has no event loop yet: the browser tests' Playwright may
+    hold this one's)."""
+    if db.dialect != "postgresql":
+        return
+    worker = threading.Thread(target=run_worker, args=(db, settings, 1), kwargs={"wait": False})
+    worker.start()
+    worker.join()

@@ -15,9 +15,8 @@ from shieldwall.auth.policy import TokenScope
 from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.ingest.models import ReportImport, UploadChunk
-from shieldwall.jobs import run_worker
 from shieldwall.web.app import create_app
-from tests.server import bearer, organisation, upload, wait_for_import
+from tests.server import bearer, drain_queue, organisation, upload, wait_for_import
 
 
 @pytest.fixture
@@ -32,12 +31,6 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def finish(db: Database, settings: Settings) -> None:
-    """On PostgreSQL nothing runs the queue but a worker: run one until the queue is empty."""
-    if db.dialect == "postgresql":
-        run_worker(db, settings, 1, wait=False)
-
-
 def test_an_upload_is_queued_then_imported(
     client: TestClient, db: Database, settings: Settings
 ) -> None:
@@ -47,7 +40,7 @@ def test_an_upload_is_queued_then_imported(
     queued = answer.json()
     assert queued["state"] in ("queued", "running", "done")
     assert answer.headers["location"] == f"/api/v1/imports/{queued['id']}"
-    finish(db, settings)
+    drain_queue(db, settings)
     done = wait_for_import(client, ingest, queued["id"])
     assert done["state"] == "done", done
     assert done["format"] == "trivy"
@@ -73,7 +66,7 @@ def test_a_bad_report_fails_with_its_one_line_reason(
     broken = tmp_path / "broken.json"
     broken.write_text('{"results": [')
     uid = upload(client, ingest, "ledger", broken).json()["id"]
-    finish(db, settings)
+    drain_queue(db, settings)
     failed = wait_for_import(client, ingest, uid)
     assert failed["state"] == "failed"
     assert failed["error"].startswith("broken.json: ")
@@ -96,7 +89,7 @@ def test_gzip_uploads_are_read(
         )
     )
     uid = upload(client, ingest, "ledger", packed).json()["id"]
-    finish(db, settings)
+    drain_queue(db, settings)
     assert wait_for_import(client, ingest, uid)["state"] == "done"
 
 

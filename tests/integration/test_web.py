@@ -24,6 +24,7 @@ from tests.server import (
     PASSWORD,
     bearer,
     csrf_of,
+    drain_queue,
     log_in,
     organisation,
     upload,
@@ -47,10 +48,7 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
 def imported(client: TestClient, db: Database, settings: Settings, service: str) -> None:
     ingest = bearer(db, "platform" if service != "web" else "growth", TokenScope.INGEST, service)
     uid = upload(client, ingest, service).json()["id"]
-    if db.dialect == "postgresql":
-        from shieldwall.jobs import run_worker
-
-        run_worker(db, settings, 1, wait=False)
+    drain_queue(db, settings)
     assert wait_for_import(client, ingest, uid)["state"] == "done"
 
 

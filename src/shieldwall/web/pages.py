@@ -110,7 +110,6 @@ def error_page(request: Request, status: int, message: str) -> Response:
         status=status,
         heading=heading,
         message=message,
-        back=request.headers.get("hx-current-url") and None,
     )
 
 
