@@ -1,4 +1,5 @@
-"""Import speed and memory: ``make bench`` (or ``python -m benchmarks [--quick] [--no-1gb]``).
+"""Import speed and memory, then page speed: ``make bench`` (or ``python -m benchmarks
+[--quick] [--no-1gb] [--no-pages]``).
 
 Generates its own data (in benchmarks/.data, reused when present) and prints each figure:
 
@@ -12,6 +13,9 @@ re-import with 10% fixed and 10% new, each with its peak RSS, on SQLite and on P
 (SHIELDWALL_BENCH_POSTGRES_URL, default the local server; skipped with a note when absent).
 Targets on a 2-core machine with SQLite: 100k first import < 10 s, identical re-import < 5 s,
 peak RSS < 400 MB importing the 1 GB report.
+
+Then every web page and API list timed on a SQLite store of 1,000,000 findings (50,000 with
+``--quick``), target under 300 ms each: see ``benchmarks.pages``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from benchmarks import pages
 from benchmarks.generate import (
     sized_indices,
     write_cyclonedx,
@@ -189,6 +194,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one tenth of the sizes")
     parser.add_argument("--no-1gb", action="store_true", help="skip the 1 GB report")
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument(
+        "--no-pages", action="store_true", help="skip the page timings at 10^6 findings"
+    )
     args = parser.parse_args()
     data = datasets(args.quick, not args.no_1gb)
     print(
@@ -236,6 +244,9 @@ def main() -> None:
                 assert url is not None
                 run = measure("import", str(data["big"]), url, "web")
                 row("1 GB SARIF: first import (streamed)", "sqlite", run, yardstick, counts(run))
+    if not args.no_pages:
+        print()
+        pages.run(pages.QUICK_SIZE if args.quick else pages.SIZE)
 
 
 if __name__ == "__main__":

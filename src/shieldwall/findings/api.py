@@ -67,11 +67,7 @@ def page_of_findings(
         tool=tool,
         prefix="",
     )
-    query = (
-        select(Finding)
-        .where(*findings.conditions(session, flt, caller))
-        .options(selectinload(Finding.service))
-    )
+    query = select(Finding).where(*findings.conditions(session, flt, caller))
     keys, descending = ORDER_KEYS[sort]
     return paginate(
         session,
@@ -81,6 +77,7 @@ def page_of_findings(
         limit,
         lambda f: FindingRow.of(f, f.service.name),
         descending=descending,
+        options=[selectinload(Finding.service)],
     )
 
 

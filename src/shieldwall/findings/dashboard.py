@@ -1,10 +1,15 @@
 """The figures of a user's home page: open findings by severity, new and fixed this week,
-and the 90-day trend of open findings, all within the caller's teams."""
+and the 90-day trend of open findings, all within the caller's teams.
+
+Every figure is a count an index answers without reading rows (see the findings indexes):
+the home page stays fast at a million findings (``make bench``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +23,7 @@ from shieldwall.inventory.models import Service
 
 TREND_DAYS = 90
 _ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
+_NAMES = {s.rank: s.value for s in Severity}
 
 
 @dataclass(frozen=True)
@@ -33,67 +39,68 @@ class Dashboard:
         return sum(self.open_by_severity.values())
 
 
-def _utc_day(session: Session, column: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.substr(column, 1, 10)  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS...'
+def open_by_severity(session: Session, scope: Sequence[Any] = ()) -> dict[str, int]:
+    """Open (and reopened) findings per severity, most severe first. Grouped by status and
+    rank, the order of the index that counts them, so nothing is sorted."""
+    counts = dict.fromkeys((s.value for s in Severity), 0)
+    for _status, rank, count in session.execute(
+        select(Finding.status, Finding.severity_rank, func.count())
+        .where(*scope, Finding.status.in_(_ACTIVE))
+        .group_by(Finding.status, Finding.severity_rank)
+    ):
+        counts[_NAMES[rank]] += count
+    return counts
 
 
 def dashboard(session: Session, caller: Principal) -> Dashboard:
-    scope = []
+    sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def likely(condition: Any) -> Any:
+        """On SQLite, tell the planner a condition holds for most rows, so that it walks the
+        index of the date range rather than the one of the condition's column."""
+        return func.likely(condition) if sqlite else condition
+
+    scope: list[Any] = []
+    broad: list[Any] = []
     if not caller.all_teams:
-        scope.append(
-            Finding.service_id.in_(select(Service.id).where(caller.team_filter(Service.team_id)))
+        teams = Finding.service_id.in_(
+            select(Service.id).where(caller.team_filter(Service.team_id))
         )
-    now = utcnow()
-    week = now - timedelta(days=7)
-    by_severity = dict.fromkeys((s.value for s in Severity), 0)
-    for severity, count in session.execute(
-        select(Finding.severity, func.count())
-        .where(*scope, Finding.status.in_(_ACTIVE))
-        .group_by(Finding.severity)
-    ):
-        by_severity[severity] = count
-    new = session.scalar(select(func.count()).where(*scope, Finding.first_seen >= week)) or 0
-    fixed = (
-        session.scalar(
-            select(func.count()).where(
-                *scope, Finding.status == Status.FIXED.value, Finding.fixed_at >= week
-            )
-        )
-        or 0
+        scope.append(teams)
+        broad.append(likely(teams))
+    fixed = likely(Finding.status == Status.FIXED.value)
+    week = utcnow() - timedelta(days=7)
+    by_severity = open_by_severity(session, scope)
+    new = session.scalar(select(func.count()).where(*broad, Finding.first_seen >= week)) or 0
+    fixed_week = (
+        session.scalar(select(func.count()).where(*broad, fixed, Finding.fixed_at >= week)) or 0
     )
-    return Dashboard(by_severity, new, fixed, _trend(session, scope, sum(by_severity.values())))
+    trend = _trend(session, broad, fixed, sum(by_severity.values()))
+    return Dashboard(by_severity, new, fixed_week, trend)
 
 
-def _trend(session: Session, scope: list[Any], open_now: int) -> list[tuple[date, int]]:
+def _trend(session: Session, scope: list[Any], fixed: Any, open_now: int) -> list[tuple[date, int]]:
     """Walked back from today's open count: a day's end had today's open findings, less those
     first seen after it, plus those fixed after it. (Dismissals and reopenings are not dated
     separately, so this is the scanners' view of the backlog.)"""
-    today = utcnow().date()
-    start = today - timedelta(days=TREND_DAYS - 1)
-    since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
-        days=TREND_DAYS - 1
-    )
-    opened = _per_day(session, Finding.first_seen, scope, since)
-    fixed = _per_day(
-        session, Finding.fixed_at, [*scope, Finding.status == Status.FIXED.value], since
-    )
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [midnight - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
+    opened = _per_day(session, Finding.first_seen, scope, days)
+    closed = _per_day(session, Finding.fixed_at, [*scope, fixed], days)
     points: list[tuple[date, int]] = []
     level = open_now
-    day = today
-    while day >= start:
-        points.append((day, max(level, 0)))
-        key = day.isoformat()
-        level += fixed.get(key, 0) - opened.get(key, 0)
-        day -= timedelta(days=1)
+    for index in range(len(days) - 1, -1, -1):
+        points.append((days[index].date(), max(level, 0)))
+        level += closed[index] - opened[index]
     return points[::-1]
 
 
-def _per_day(session: Session, column: Any, scope: list[Any], since: Any) -> dict[str, int]:
-    day = _utc_day(session, column)
-    return dict(
-        session.execute(
-            select(day, func.count()).where(*scope, column >= since).group_by(day)
-        ).all()
-    )
+def _per_day(session: Session, column: Any, scope: list[Any], days: list[datetime]) -> list[int]:
+    """How many rows ``column`` dates on each day: one index range count per day, in one
+    statement (a GROUP BY on the day would sort every row it groups)."""
+    bounds = [*days, days[-1] + timedelta(days=1)]
+    counts = [
+        select(func.count()).where(*scope, column >= start, column < end).scalar_subquery()
+        for start, end in pairwise(bounds)
+    ]
+    return list(session.execute(select(*counts)).one())

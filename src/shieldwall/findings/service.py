@@ -81,14 +81,21 @@ def conditions(session: Session, flt: FindingFilter, caller: Principal | None = 
     if flt.statuses:
         where.append(Finding.status.in_([s.value for s in flt.statuses]))
     if flt.severities:
-        where.append(Finding.severity.in_([s.value for s in flt.severities]))
+        where.append(Finding.severity_rank.in_(sorted({s.rank for s in flt.severities})))
     if flt.kinds:
         where.append(Finding.kind.in_([k.value for k in flt.kinds]))
     if flt.tool:
-        with_tool = select(Sighting.finding_id).join(
-            ScanStream, ScanStream.id == Sighting.stream_id
+        if (
+            session.scalar(select(ScanStream.id).where(ScanStream.tool == flt.tool).limit(1))
+            is None
+        ):
+            raise NotFoundError(f"no report of tool {flt.tool!r} was imported")
+        where.append(
+            select(Sighting.finding_id)
+            .join(ScanStream, ScanStream.id == Sighting.stream_id)
+            .where(Sighting.finding_id == Finding.id, ScanStream.tool == flt.tool)
+            .exists()
         )
-        where.append(Finding.id.in_(with_tool.where(ScanStream.tool == flt.tool)))
     return where
 
 

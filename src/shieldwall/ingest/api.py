@@ -6,13 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.auth.policy import Action, Principal
 from shieldwall.db.engine import Database
 from shieldwall.ingest.models import ReportImport
-from shieldwall.ingest.queued import Upload, import_view, queue_import
+from shieldwall.ingest.queued import Upload, import_view, queue_import, visible_imports
 from shieldwall.inventory.models import Service
 from shieldwall.web.deps import API_PREFIX, database, principal, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
@@ -50,14 +49,8 @@ def create_import(
     return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/imports/{uid}"})
 
 
-def _scoped(caller: Principal) -> Any:
-    return select(ReportImport).where(
-        ReportImport.service_id.in_(select(Service.id).where(caller.team_filter(Service.team_id)))
-    )
-
-
 def _view(session: Session, uid: str, caller: Principal) -> dict[str, Any]:
-    query = _scoped(caller).where(ReportImport.uid == uid)
+    query = visible_imports(caller).where(ReportImport.uid == uid)
     if not caller.allowed(Action.READ):
         # An ingest-only credential follows the imports it made, and reads nothing else.
         query = query.where(ReportImport.actor == caller.actor)
@@ -90,7 +83,7 @@ def list_imports(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[dict[str, Any]]:
     """The caller's teams' imports, newest first."""
-    query = _scoped(caller).options(selectinload(ReportImport.service))
+    query = visible_imports(caller)
     if service is not None:
         query = query.where(ReportImport.service.has(Service.name == service))
     if state is not None:
@@ -103,4 +96,5 @@ def list_imports(
         limit,
         import_view,
         descending=True,
+        options=[selectinload(ReportImport.service)],
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
 from shieldwall.audit import service as audit
@@ -170,6 +170,13 @@ def _fail(db: Database, import_id: int, reason: str) -> None:
             entity_id=record.uid,
             after={"error": record.error},
         )
+
+
+def visible_imports(caller: Principal) -> Select[ReportImport]:
+    """The imports into the caller's teams' services."""
+    return select(ReportImport).where(
+        ReportImport.service_id.in_(select(Service.id).where(caller.team_filter(Service.team_id)))
+    )
 
 
 def unfinished(session: Session) -> list[str]:

@@ -14,7 +14,12 @@ from shieldwall.db.engine import Database
 from shieldwall.errors import InputError
 from shieldwall.inventory.models import Service, Team
 from shieldwall.inventory.schemas import InventorySpec, ServiceSpec, TeamSpec
-from shieldwall.inventory.service import apply_inventory, service_snapshot
+from shieldwall.inventory.service import (
+    apply_inventory,
+    service_snapshot,
+    team_snapshot,
+    visible_service,
+)
 from shieldwall.web.deps import API_PREFIX, database, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
@@ -65,12 +70,9 @@ def list_teams(
     cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[TeamOut]:
-    query = (
-        select(Team)
-        .where(caller.team_filter(Team.id))
-        .options(selectinload(Team.manager), selectinload(Team.champion))
-    )
-    return paginate(session, query, [Team.name], cursor, limit, _team)
+    query = select(Team).where(caller.team_filter(Team.id))
+    options = [selectinload(Team.manager), selectinload(Team.champion)]
+    return paginate(session, query, [Team.name], cursor, limit, _team, options=options)
 
 
 @router.get("/services", response_model=Page[ServiceOut])
@@ -81,21 +83,18 @@ def list_services(
     cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[ServiceOut]:
-    query = (
-        select(Service)
-        .where(caller.team_filter(Service.team_id))
-        .options(selectinload(Service.team))
-    )
+    query = select(Service).where(caller.team_filter(Service.team_id))
     if team is not None:
         query = query.where(Service.team.has(Team.name == team))
-    return paginate(session, query, [Service.name], cursor, limit, _service)
+    options = [selectinload(Service.team)]
+    return paginate(session, query, [Service.name], cursor, limit, _service, options=options)
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)
 def get_service(
     service_id: str, caller: Reader, session: Annotated[Session, Depends(reading)]
 ) -> ServiceOut:
-    return _service(_visible_service(session, service_id, caller))
+    return _service(visible_service(session, service_id, caller))
 
 
 # --- changes: the same apply as `inventory import`, one entity per request ------------------
@@ -140,17 +139,6 @@ def _spec(kind: type[SpecT], values: dict[str, Any]) -> SpecT:
         raise InputError(f"{where}: {first['msg']}" if where else first["msg"]) from None
 
 
-def _visible_service(session: Session, service_id: str, caller: Principal) -> Service:
-    found = session.scalars(
-        select(Service)
-        .where(Service.uid == service_id, caller.team_filter(Service.team_id))
-        .options(selectinload(Service.team))
-    ).one_or_none()
-    if found is None:  # another team's service is as absent as a missing one
-        raise HTTPException(404, "no such service")
-    return found
-
-
 @router.post("/teams", response_model=TeamOut, status_code=201)
 def create_team(
     body: TeamSpec, caller: Editor, db: Annotated[Database, Depends(database)]
@@ -179,13 +167,7 @@ def update_team(
         ).one_or_none()
         if team is None:
             raise HTTPException(404, "no such team")
-        current = {
-            "name": team.name,
-            "description": team.description,
-            "manager": team.manager.email if team.manager else None,
-            "champion": team.champion.email if team.champion else None,
-            "members": [p.email for p in team.members],
-        }
+        current = team_snapshot(team)
     spec = _spec(TeamSpec, {**current, **body.model_dump(exclude_unset=True)})
     _apply(db, caller, InventorySpec(teams=[spec]))
     return _team_named(db, spec.name)
@@ -230,7 +212,7 @@ def update_service(
 ) -> ServiceOut:
     """Change a service; fields left out keep their value."""
     with db.read() as session:
-        current = service_snapshot(_visible_service(session, service_id, caller))
+        current = service_snapshot(visible_service(session, service_id, caller))
         changes = body.model_dump(exclude_unset=True)
         if (
             "team" in changes

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.audit import service as audit
+from shieldwall.auth.policy import Principal
 from shieldwall.clock import utcnow
 from shieldwall.errors import InputError, NotFoundError
 from shieldwall.ids import new_uid
@@ -128,7 +129,7 @@ def _apply_teams(
     now = utcnow()
     for spec in specs:
         team = teams.get(spec.name)
-        before = _team_snapshot(team) if team else None
+        before = team_snapshot(team) if team else None
         if team is None:
             team = Team(uid=new_uid(), name=spec.name, created_at=now, updated_at=now)
             session.add(team)
@@ -137,7 +138,7 @@ def _apply_teams(
         team.manager = people[spec.manager] if spec.manager else None
         team.champion = people[spec.champion] if spec.champion else None
         team.members = [people[email] for email in sorted(set(spec.members))]
-        after = _team_snapshot(team)
+        after = team_snapshot(team)
         if before is not None and before != after:
             team.updated_at = now
         _record(session, result, actor, "team", spec.name, before, after)
@@ -205,7 +206,7 @@ def _person_snapshot(person: Person) -> Snapshot:
     return {"email": person.email, "name": person.name}
 
 
-def _team_snapshot(team: Team) -> Snapshot:
+def team_snapshot(team: Team) -> Snapshot:
     return {
         "name": team.name,
         "description": team.description,
@@ -238,6 +239,19 @@ def get_service(session: Session, name: str) -> Service:
     return service
 
 
+def visible_service(session: Session, uid: str, caller: Principal) -> Service:
+    """A service by id, if the caller may see it: another team's is as absent as a missing
+    one (404, not 403, so that ids tell nothing)."""
+    found = session.scalars(
+        select(Service)
+        .where(Service.uid == uid, caller.team_filter(Service.team_id))
+        .options(selectinload(Service.team))
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError("no such service")
+    return found
+
+
 def list_services(session: Session) -> list[Snapshot]:
     query = select(Service).options(selectinload(Service.team)).order_by(Service.name)
     return [{"id": s.uid, **service_snapshot(s)} for s in session.scalars(query)]
@@ -253,7 +267,7 @@ def list_teams(session: Session) -> list[Snapshot]:
     )
     teams = list(session.scalars(query))
     services = _service_names_by_team(session, (t.id for t in teams))
-    return [{"id": t.uid, **_team_snapshot(t), "services": services.get(t.id, [])} for t in teams]
+    return [{"id": t.uid, **team_snapshot(t), "services": services.get(t.id, [])} for t in teams]
 
 
 def list_people(session: Session) -> list[Snapshot]:

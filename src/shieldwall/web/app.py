@@ -24,8 +24,8 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.db.engine import Database
 from shieldwall.db.migrate import current_revision, head_revision
 from shieldwall.findings.api import router as findings_router
-from shieldwall.findings.models import Finding
-from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Severity
+from shieldwall.findings.dashboard import open_by_severity
+from shieldwall.findings.vocabulary import Severity
 from shieldwall.ingest.api import router as imports_router
 from shieldwall.ingest.models import ReportImport
 from shieldwall.ingest.queued import QUEUED, RUNNING
@@ -58,17 +58,11 @@ class StoreMetrics(Collector):
                     .group_by(ReportImport.state)
                 ).all()
             )
-            severities = dict(
-                session.execute(
-                    select(Finding.severity, func.count())
-                    .where(Finding.status.in_(sorted(s.value for s in ACTIVE_STATUSES)))
-                    .group_by(Finding.severity)
-                ).all()
-            )
+            severities = open_by_severity(session)
         for state in (QUEUED, RUNNING):
             queue.add_metric([state], states.get(state, 0))
         for severity in Severity:
-            open_findings.add_metric([severity.value], severities.get(severity.value, 0))
+            open_findings.add_metric([severity.value], severities[severity.value])
         yield queue
         yield open_findings
 

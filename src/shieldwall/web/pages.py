@@ -35,9 +35,9 @@ from shieldwall.findings.dashboard import dashboard
 from shieldwall.findings.models import Finding
 from shieldwall.findings.vocabulary import ACTIVE_STATUSES, TRIAGE_STATUSES, Kind, Severity, Status
 from shieldwall.ingest.models import ReportImport, ScanStream
-from shieldwall.ingest.queued import import_view
+from shieldwall.ingest.queued import import_view, visible_imports
 from shieldwall.inventory.models import Service, Team
-from shieldwall.inventory.service import service_snapshot
+from shieldwall.inventory.service import service_snapshot, visible_service
 from shieldwall.web.deps import SESSION_COOKIE, app_settings, database, reading, web_session
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 
@@ -267,12 +267,16 @@ def services_page(
     cursor: str | None = None,
 ) -> HTMLResponse:
     caller = viewer.active.principal
-    query = (
-        select(Service)
-        .where(caller.team_filter(Service.team_id))
-        .options(selectinload(Service.team))
+    query = select(Service).where(caller.team_filter(Service.team_id))
+    page = paginate(
+        session,
+        query,
+        [Service.name],
+        cursor,
+        DEFAULT_LIMIT,
+        lambda s: s,
+        options=[selectinload(Service.team)],
     )
-    page = paginate(session, query, [Service.name], cursor, DEFAULT_LIMIT, lambda s: s)
     ids = [s.id for s in page.items]
     counts = dict(
         session.execute(
@@ -296,13 +300,7 @@ def service_page(
     cursor: str | None = None,
 ) -> HTMLResponse:
     caller = viewer.active.principal
-    found = session.scalars(
-        select(Service)
-        .where(Service.uid == service_id, caller.team_filter(Service.team_id))
-        .options(selectinload(Service.team))
-    ).one_or_none()
-    if found is None:
-        raise HTTPException(404, "no such service")
+    found = visible_service(session, service_id, caller)
     streams = session.scalars(
         select(ScanStream)
         .where(ScanStream.service_id == found.id)
@@ -328,18 +326,15 @@ def imports_page(
     session: Annotated[Session, Depends(reading)],
     cursor: str | None = None,
 ) -> HTMLResponse:
-    caller = viewer.active.principal
-    query = (
-        select(ReportImport)
-        .where(
-            ReportImport.service_id.in_(
-                select(Service.id).where(caller.team_filter(Service.team_id))
-            )
-        )
-        .options(selectinload(ReportImport.service))
-    )
     page = paginate(
-        session, query, [ReportImport.id], cursor, DEFAULT_LIMIT, import_view, descending=True
+        session,
+        visible_imports(viewer.active.principal),
+        [ReportImport.id],
+        cursor,
+        DEFAULT_LIMIT,
+        import_view,
+        descending=True,
+        options=[selectinload(ReportImport.service)],
     )
     return render(
         request,
