@@ -179,6 +179,20 @@ def test_everything_from_the_keyboard(page: Page, server: Server) -> None:
     )
 
 
+def test_a_refused_form_shows_why(page: Page, server: Server) -> None:
+    """htmx swaps error answers in too: a refused change is explained, not silently dropped."""
+    server.user(PLATFORM_ENGINEER, ["platform"])
+    server.import_report("payments-api")
+    log_in(page, server, PLATFORM_ENGINEER)
+    nav_link(page, "Findings").click()
+    expect(finding_links(page)).to_have_count(1)
+    group = page.get_by_role("group", name="Triage the selected findings")
+    group.get_by_label("Reason").fill(REASON)
+    group.get_by_role("button", name="Triage selected").click()  # nothing selected
+    expect(page.get_by_role("heading", name="That did not work", level=1)).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text("choose at least one finding to triage")
+
+
 def test_the_console_watch_sees_csp_violations(browser: Browser, server: Server) -> None:
     """The check every test makes is not vacuous: an inline script on a page is refused by
     the policy and the refusal reaches the watched console."""
