@@ -166,15 +166,21 @@ def _login_form(
         next=_safe_next(next_url),
         error=error,
     )
+    _set_cookie(response, request, LOGIN_CSRF_COOKIE, token, "/login")
+    return response
+
+
+def _set_cookie(response: Response, request: Request, name: str, value: str, path: str) -> None:
+    """A cookie scripts cannot read, sent on same-site requests and top-level navigation
+    only, and only over https when the site is served over https."""
     response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
+        name,
+        value,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
-        path="/login",
+        path=path,
     )
-    return response
 
 
 @router.post("/login")
@@ -199,14 +205,7 @@ def login(
         # One message for an unknown address, a wrong password and a disabled account.
         return _login_form(request, next, "The email or the password is not right.", 401)
     response = _see_other(_safe_next(next))
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    _set_cookie(response, request, SESSION_COOKIE, token, "/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
