@@ -140,6 +140,11 @@ def test_a_token_is_shown_once_stored_hashed_and_stops_when_revoked(org: Cli, db
     with db.write() as session:
         assert service.principal_for_token(session, secret) is None
         assert service.principal_for_token(session, secret[:-1] + "x") is None
+    # Its name stays its own: the audit log and the imports it made name it.
+    again = org("token", "create", "--name", "ci", "--team", "platform", "--scope", "ingest")
+    assert again.code == 2
+    assert "already has a token named 'ci'" in again.err
+    org.ok("token", "create", "--name", "ci", "--team", "growth", "--scope", "ingest")
 
 
 def test_an_expired_token_stops_working(org: Cli, db: Database) -> None:

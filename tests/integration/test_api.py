@@ -3,6 +3,7 @@ paging, on both engines."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from shieldwall.db.engine import Database
 from shieldwall.inventory.loader import load_inventory
 from shieldwall.inventory.service import apply_inventory
 from shieldwall.web.app import create_app
+from shieldwall.web.pagination import encode_cursor
 from tests.conftest import fixture
 
 
@@ -105,6 +107,14 @@ def test_pages_walk_every_row_once(client: TestClient, db: Database) -> None:
         ({"limit": "501"}, 422, "invalid_request"),
         ({"limit": "0"}, 422, "invalid_request"),
         ({"cursor": "not-a-cursor"}, 400, "bad_request"),
+        ({"cursor": encode_cursor(["x"] * 2)}, 400, "bad_request"),  # wrong width
+        ({"cursor": encode_cursor([10**30])}, 400, "bad_request"),  # beyond 64 bits
+        ({"cursor": "W" * 2000}, 400, "bad_request"),  # longer than any cursor given
+        (  # nested deeper than the JSON parser recurses
+            {"cursor": base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=")},
+            400,
+            "bad_request",
+        ),
         ({"cursor": "WyJ4Il0"}, 200, None),  # a well-formed cursor past the end: an empty page
     ],
 )

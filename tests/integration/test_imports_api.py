@@ -16,7 +16,7 @@ from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.ingest.models import ReportImport, UploadChunk
 from shieldwall.web.app import create_app
-from tests.server import bearer, drain_queue, organisation, upload, wait_for_import
+from tests.server import REPORT, bearer, drain_queue, organisation, upload, wait_for_import
 
 
 @pytest.fixture
@@ -186,3 +186,23 @@ def test_queued_imports_are_taken_up_when_the_server_starts_again(
         assert first.get(f"/api/v1/imports/{uid}", headers=ingest).json()["state"] == "queued"
     with TestClient(create_app(db, settings)) as second:
         assert wait_for_import(second, ingest, uid)["state"] == "done"
+
+
+def test_a_hostile_file_name_is_only_a_label(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    ingest = bearer(db, "platform", TokenScope.INGEST)
+    for name in ("..", "../../etc/passwd", "a\nb.json"):
+        with REPORT.open("rb") as content:
+            answer = client.post(
+                "/api/v1/imports",
+                headers=ingest,
+                files={"file": (name, content, "application/json")},
+                data={"service": "ledger"},
+            )
+        assert answer.status_code == 202
+        drain_queue(db, settings)
+        done = wait_for_import(client, ingest, answer.json()["id"])
+        assert done["state"] == "done", done
+        assert "/" not in done["filename"]
+        assert "\n" not in done["filename"]

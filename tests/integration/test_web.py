@@ -464,3 +464,29 @@ def test_metrics_count_requests_the_queue_and_open_findings(
     # Raw paths never become series: ids would make one per finding.
     client.get("/api/v1/findings/0123456789abcdef", headers=reader)
     assert "0123456789abcdef" not in client.get("/metrics").text
+
+
+def test_spellings_of_one_address_share_its_login_limit(client: TestClient, db: Database) -> None:
+    user(db, "ana@example.com", Role.ENGINEER, ["platform"])
+    spellings = ["ana@example.com", "ANA@Example.com", "ana@\uff45xample.com"]  # fullwidth e
+    codes = []
+    for email in [*spellings, "ana@example.com"]:
+        form = client.get("/login")
+        codes.append(
+            client.post(
+                "/login",
+                data={"email": email, "password": "not the password", "csrf": csrf_of(form.text)},
+            ).status_code
+        )
+    assert codes == [401, 401, 401, 429]
+
+
+def test_a_tool_of_another_team_is_unknown(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    imported(client, db, settings, "web")  # only growth has trivy reports
+    platform = bearer(db, "platform", TokenScope.READ)
+    answer = client.get("/api/v1/findings", headers=platform, params={"tool": "trivy"})
+    assert answer.status_code == 404
+    growth = bearer(db, "growth", TokenScope.READ)
+    assert client.get("/api/v1/findings", headers=growth, params={"tool": "trivy"}).json()["total"]

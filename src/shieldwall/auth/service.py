@@ -198,6 +198,11 @@ def create_token(
     if expires_days is not None and not 0 < expires_days <= TOKEN_MAX_DAYS:
         raise InputError(f"--expires must be between 1 and {TOKEN_MAX_DAYS} days")
     (owner,) = _teams(session, [team])
+    # A name is never reused within a team, revoked tokens included: the audit log and the
+    # imports an ingest token may follow name the token by it.
+    taken = select(ApiToken.id).where(ApiToken.team_id == owner.id, ApiToken.name == name)
+    if session.scalar(taken) is not None:
+        raise InputError(f"team {owner.name} already has a token named {name!r}: choose another")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     record = ApiToken(

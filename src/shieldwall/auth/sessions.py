@@ -14,18 +14,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.audit import service as audit
 from shieldwall.auth.models import LoginFailure, User, WebSession
 from shieldwall.auth.policy import Principal
-from shieldwall.auth.service import authenticate, principal_for_user, secret_hash
+from shieldwall.auth.service import (
+    authenticate,
+    normalize_email,
+    principal_for_user,
+    secret_hash,
+)
 from shieldwall.clock import utcnow
 from shieldwall.config import Settings
-from shieldwall.errors import ShieldwallError
+from shieldwall.errors import InputError, ShieldwallError
 
 LOGIN_WINDOW = timedelta(minutes=15)
+_LOGIN_LOCK = 0x5357_4C47  # "SWLG": with the account, serialises its login attempts
 TOUCH_EVERY = timedelta(minutes=1)
 """``last_seen_at`` is rewritten at most this often, not on every request."""
 
@@ -47,7 +53,12 @@ class Active:
 
 
 def account_key(email: str) -> str:
-    return secret_hash(email.strip().lower()[:320])
+    """The account a login names, as ``authenticate`` finds it: every spelling of one
+    address (case, Unicode forms) counts against the same limit."""
+    try:
+        return secret_hash(normalize_email(email[:320]))
+    except InputError:
+        return secret_hash(email.strip().lower()[:320])
 
 
 def limited(session: Session, email: str, address: str, settings: Settings) -> bool:
@@ -70,6 +81,13 @@ def login(
 ) -> str | None:
     """A new session's id for the right email and password, else None (the failure is
     counted). Raises ``TooManyAttempts`` past the limit, without checking anything."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent attempts on one account take turns, so none sees a count that the
+        # others are about to raise (SQLite's write transactions take turns already).
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:a, :b)"),
+            {"a": _LOGIN_LOCK, "b": int(account_key(email)[:7], 16)},
+        )
     if limited(session, email, address, settings):
         raise TooManyAttempts
     user = authenticate(session, email, password)

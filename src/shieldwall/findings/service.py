@@ -85,10 +85,11 @@ def conditions(session: Session, flt: FindingFilter, caller: Principal | None = 
     if flt.kinds:
         where.append(Finding.kind.in_([k.value for k in flt.kinds]))
     if flt.tool:
-        if (
-            session.scalar(select(ScanStream.id).where(ScanStream.tool == flt.tool).limit(1))
-            is None
-        ):
+        streams = select(ScanStream.id).where(ScanStream.tool == flt.tool)
+        if caller is not None:
+            visible = select(Service.id).where(caller.team_filter(Service.team_id))
+            streams = streams.where(ScanStream.service_id.in_(visible))
+        if session.scalar(streams.limit(1)) is None:
             raise NotFoundError(f"no report of tool {flt.tool!r} was imported")
         where.append(
             select(Sighting.finding_id)

@@ -57,7 +57,9 @@ def queue_import(session: Session, caller: Principal, upload: Upload, content: B
     ).one_or_none()
     if service is None:
         raise NotFoundError(f"service {upload.service!r} is not in the inventory")
-    filename = clean(Path(upload.filename).name, 255) or "report"
+    filename = clean(Path(upload.filename).name, 255)
+    if filename in ("", ".", ".."):
+        filename = "report"
     check_request(
         ImportRequest(
             path=Path(filename), service=service.name, branch=upload.branch, commit=upload.commit

@@ -125,11 +125,6 @@ class ServicePatch(BaseModel):
     description: str | None = None
 
 
-def _apply(db: Database, caller: Principal, spec: InventorySpec) -> None:
-    with db.write() as session:
-        apply_inventory(session, spec, None, caller.actor)
-
-
 def _spec(kind: type[SpecT], values: dict[str, Any]) -> SpecT:
     try:
         return kind.model_validate(values)
@@ -147,10 +142,11 @@ def create_team(
     all teams (admin, security)."""
     if not caller.all_teams:
         raise HTTPException(403, "only a credential for all teams may add a team")
-    with db.read() as session:
+    # Checked and applied in one write transaction: nothing changes in between.
+    with db.write() as session:
         if session.scalar(select(Team.id).where(Team.name == body.name)) is not None:
             raise HTTPException(409, f"team {body.name!r} exists; change it with PATCH")
-    _apply(db, caller, InventorySpec(teams=[body]))
+        apply_inventory(session, InventorySpec(teams=[body]), None, caller.actor)
     return _team_named(db, body.name)
 
 
@@ -159,7 +155,8 @@ def update_team(
     team_id: str, body: TeamPatch, caller: Editor, db: Annotated[Database, Depends(database)]
 ) -> TeamOut:
     """Change a team; fields left out keep their value."""
-    with db.read() as session:
+    # Checked and applied in one write transaction: nothing changes in between.
+    with db.write() as session:
         team = session.scalars(
             select(Team)
             .where(Team.uid == team_id, caller.team_filter(Team.id))
@@ -168,8 +165,8 @@ def update_team(
         if team is None:
             raise HTTPException(404, "no such team")
         current = team_snapshot(team)
-    spec = _spec(TeamSpec, {**current, **body.model_dump(exclude_unset=True)})
-    _apply(db, caller, InventorySpec(teams=[spec]))
+        spec = _spec(TeamSpec, {**current, **body.model_dump(exclude_unset=True)})
+        apply_inventory(session, InventorySpec(teams=[spec]), None, caller.actor)
     return _team_named(db, spec.name)
 
 
@@ -189,7 +186,8 @@ def create_service(
     body: ServiceSpec, caller: Editor, db: Annotated[Database, Depends(database)]
 ) -> ServiceOut:
     """Add a service, owned by an existing team."""
-    with db.read() as session:
+    # Checked and applied in one write transaction: nothing changes in between.
+    with db.write() as session:
         if session.scalar(select(Service.id).where(Service.name == body.name)) is not None:
             raise HTTPException(409, f"service {body.name!r} exists; change it with PATCH")
         if (
@@ -199,7 +197,7 @@ def create_service(
             is None
         ):
             raise HTTPException(404, f"no team {body.team!r}")
-    _apply(db, caller, InventorySpec(services=[body]))
+        apply_inventory(session, InventorySpec(services=[body]), None, caller.actor)
     return _service_named(db, body.name)
 
 
@@ -211,7 +209,8 @@ def update_service(
     db: Annotated[Database, Depends(database)],
 ) -> ServiceOut:
     """Change a service; fields left out keep their value."""
-    with db.read() as session:
+    # Checked and applied in one write transaction: nothing changes in between.
+    with db.write() as session:
         current = service_snapshot(visible_service(session, service_id, caller))
         changes = body.model_dump(exclude_unset=True)
         if (
@@ -222,8 +221,8 @@ def update_service(
             is None
         ):
             raise HTTPException(404, f"no team {changes['team']!r}")
-    spec = _spec(ServiceSpec, {**current, **changes})
-    _apply(db, caller, InventorySpec(services=[spec]))
+        spec = _spec(ServiceSpec, {**current, **changes})
+        apply_inventory(session, InventorySpec(services=[spec]), None, caller.actor)
     return _service_named(db, spec.name)
 
 

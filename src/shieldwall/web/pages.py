@@ -539,7 +539,7 @@ def set_user_active(
     active: Annotated[bool, Form()],
 ) -> Response:
     _require(viewer, Action.ADMINISTER)
-    if email == viewer.active.email and not active:
+    if email.strip().lower() == viewer.active.email and not active:
         raise InputError("you cannot disable your own account")
     with db.write() as session:
         accounts.set_active(session, email, active, viewer.active.principal.actor)

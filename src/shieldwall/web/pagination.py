@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, inspect, select, tuple_
+from sqlalchemy import Integer, Select, func, inspect, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -40,15 +40,24 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 
 
+CURSOR_MAX = 1024
+_INT_RANGE = range(-(2**63), 2**63)
+
+
 def decode_cursor(cursor: str, width: int) -> list[Any]:
+    if len(cursor) > CURSOR_MAX:
+        raise InputError("the cursor is not one this API gave")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeEncodeError):
+    except (ValueError, binascii.Error, UnicodeEncodeError, RecursionError):
         raise InputError("the cursor is not one this API gave") from None
     if not isinstance(key, list) or len(key) != width:
         raise InputError("the cursor is not one this API gave")
-    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in key):
+    if not all(
+        isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool) and v in _INT_RANGE)
+        for v in key
+    ):
         raise InputError("the cursor is not one this API gave")
     return key
 
@@ -97,6 +106,12 @@ def _to_cursor(value: Any) -> Any:
 
 
 def _from_cursor(key: Any, value: Any) -> Any:
+    """A cursor value for ``key``'s column, of that column's type (a forged cursor with a
+    text where a number belongs is refused, not sent to the database)."""
+    if isinstance(key.type, Integer) is not isinstance(value, int) and not isinstance(
+        key.type, UTCDateTime
+    ):
+        raise InputError("the cursor is not one this API gave")
     if not isinstance(key.type, UTCDateTime):
         return value
     try:
