@@ -107,4 +107,6 @@ class Finding(Base):
         Index("ix_findings_rank", "severity_rank", "id"),
         Index("ix_findings_first_seen", "first_seen", "id", "service_id", "status"),
         Index("ix_findings_fixed_at", "fixed_at", "status", "service_id"),
+        # A team's dashboard counts its services' findings by first-seen day.
+        Index("ix_findings_service_first_seen", "service_id", "first_seen"),
     )

@@ -55,6 +55,7 @@ def upgrade() -> None:
         "ix_findings_first_seen", "findings", ["first_seen", "id", "service_id", "status"]
     )
     op.create_index("ix_findings_fixed_at", "findings", ["fixed_at", "status", "service_id"])
+    op.create_index("ix_findings_service_first_seen", "findings", ["service_id", "first_seen"])
     op.create_table(
         "login_failures",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -100,6 +101,7 @@ def downgrade() -> None:
     op.drop_index("ix_login_failures_address", table_name="login_failures")
     op.drop_index("ix_login_failures_account", table_name="login_failures")
     op.drop_table("login_failures")
+    op.drop_index("ix_findings_service_first_seen", table_name="findings")
     op.drop_index("ix_findings_fixed_at", table_name="findings")
     op.drop_index("ix_findings_first_seen", table_name="findings")
     op.drop_index("ix_findings_rank", table_name="findings")
