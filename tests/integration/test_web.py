@@ -490,3 +490,18 @@ def test_a_tool_of_another_team_is_unknown(
     assert answer.status_code == 404
     growth = bearer(db, "growth", TokenScope.READ)
     assert client.get("/api/v1/findings", headers=growth, params={"tool": "trivy"}).json()["total"]
+
+
+def test_forged_form_tokens_of_any_text_are_refused_not_crashed(
+    client: TestClient, db: Database
+) -> None:
+    user(db, "ana@example.com", Role.ENGINEER, ["platform"])
+    client.get("/login")
+    login = client.post(
+        "/login", data={"email": "ana@example.com", "password": PASSWORD, "csrf": "é☃"}
+    )
+    assert login.status_code == 403
+    log_in(client, "ana@example.com")
+    assert client.post("/logout", data={"csrf": "é☃"}).status_code == 403
+    api = client.post("/api/v1/teams", json={"name": "x"}, headers={"X-CSRF-Token": b"\xe9"})
+    assert api.status_code == 403

@@ -10,6 +10,7 @@ not the account exists, so the limit tells nothing about accounts either.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,6 +51,12 @@ class Active:
     role: str
     principal: Principal
     csrf: str
+
+
+def same_token(given: str, expected: str) -> bool:
+    """A token from a request against the one expected, in constant time; any text may be
+    given (``hmac.compare_digest`` refuses non-ASCII strings, so bytes are compared)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def account_key(email: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -62,7 +61,7 @@ def principal(request: Request, db: Annotated[Database, Depends(database)]) -> P
         browser = web_session(request, db)
         if browser is not None:
             active = browser[0]
-            if request.method not in _SAFE_METHODS and not hmac.compare_digest(
+            if request.method not in _SAFE_METHODS and not sessions.same_token(
                 request.headers.get("x-csrf-token", ""), active.csrf
             ):
                 raise HTTPException(403, "a change from a browser session needs X-CSRF-Token")

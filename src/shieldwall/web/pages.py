@@ -9,7 +9,6 @@ checks it) and answer with a redirect (303) to the page that shows the result.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -77,7 +76,7 @@ async def _csrf_field(request: Request) -> str:
 
 async def editing(request: Request, viewer: Viewer) -> Viewing:
     """The viewer of a state-changing form, whose CSRF token must match their session's."""
-    if not hmac.compare_digest(await _csrf_field(request), viewer.active.csrf):
+    if not sessions.same_token(await _csrf_field(request), viewer.active.csrf):
         raise HTTPException(403, "the form has expired: reload the page and try again")
     return viewer
 
@@ -194,7 +193,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(csrf, expected):
+    if not expected or not sessions.same_token(csrf, expected):
         return _login_form(request, next, "The form has expired: try again.", 403)
     try:
         with db.write() as session:
