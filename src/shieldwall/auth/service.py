@@ -19,7 +19,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.audit import service as audit
@@ -266,6 +266,26 @@ def usable_token(session: Session, secret: str, now: datetime | None = None) -> 
     return record
 
 
+USE_RECORDED_EVERY = timedelta(minutes=1)
+"""A token's ``last_used_at`` is rewritten at most this often, not on every request."""
+
+
+def token_principal(record: ApiToken) -> Principal:
+    return Principal.for_token(record.name, TokenScope(record.scope), record.team_id)
+
+
+def use_to_record(record: ApiToken, now: datetime | None = None) -> bool:
+    """Whether this use of the token should be written down (see ``USE_RECORDED_EVERY``)."""
+    last = record.last_used_at
+    return last is None or last <= (now or utcnow()) - USE_RECORDED_EVERY
+
+
+def record_token_use(session: Session, token_id: int, now: datetime | None = None) -> None:
+    session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow())
+    )
+
+
 def principal_for_token(
     session: Session, secret: str, now: datetime | None = None
 ) -> Principal | None:
@@ -274,8 +294,8 @@ def principal_for_token(
     record = usable_token(session, secret, now)
     if record is None:
         return None
-    record.last_used_at = now
-    return Principal.for_token(record.name, TokenScope(record.scope), record.team_id)
+    record_token_use(session, record.id, now)
+    return token_principal(record)
 
 
 def list_tokens(session: Session) -> list[dict[str, Any]]:

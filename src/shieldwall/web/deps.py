@@ -69,13 +69,17 @@ def principal(request: Request, db: Annotated[Database, Depends(database)]) -> P
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     secret = credentials.strip()
     if scheme.lower() == "bearer" and secret:
+        # Read only: a bad token never waits for the write lock, and a good one takes it
+        # only when its last use is worth writing down again.
         with db.read() as session:
-            usable = auth.usable_token(session, secret) is not None
-        if usable:  # only now the write that records its use
-            with db.write() as session:
-                found = auth.principal_for_token(session, secret)
-            if found is not None:
-                return found
+            record = auth.usable_token(session, secret)
+            if record is not None:
+                found, record_use = auth.token_principal(record), auth.use_to_record(record)
+        if record is not None:
+            if record_use:
+                with db.write() as session:
+                    auth.record_token_use(session, record.id)
+            return found
     raise HTTPException(
         401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
     )

@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shieldwall.web.errors import error_response
+
 SMALL_BODY = 1024 * 1024
 """Every body but a report upload: forms and JSON are small."""
 
@@ -116,8 +118,6 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _refuse(send: Any, limit: int) -> None:
-    from shieldwall.web.errors import error_response
-
     response = error_response(413, BodyTooLarge(limit).detail)
     await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
