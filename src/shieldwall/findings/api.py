@@ -18,6 +18,7 @@ from shieldwall.findings import service as findings
 from shieldwall.findings.filters import finding_filter
 from shieldwall.findings.models import Finding
 from shieldwall.findings.schemas import FindingRow
+from shieldwall.findings.service import FindingFilter
 from shieldwall.findings.vocabulary import Status
 from shieldwall.web.deps import API_PREFIX, database, reading, require
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
@@ -46,27 +47,13 @@ ORDER_KEYS = {
 def page_of_findings(
     session: Session,
     caller: Principal,
+    flt: FindingFilter,
     *,
-    service: list[str] | None = None,
-    team: list[str] | None = None,
-    status: list[str] | None = None,
-    severity: list[str] | None = None,
-    kind: list[str] | None = None,
-    tool: str | None = None,
     sort: Order = Order.SEVERITY,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[FindingRow]:
     """One page of the caller's findings: the API list and the web list both use it."""
-    flt = finding_filter(
-        services=service,
-        teams=team,
-        status=status,
-        severity=severity,
-        kind=kind,
-        tool=tool,
-        prefix="",
-    )
     query = select(Finding).where(*findings.conditions(session, flt, caller))
     keys, descending = ORDER_KEYS[sort]
     return paginate(
@@ -99,19 +86,16 @@ def list_findings(
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[FindingRow]:
     """The caller's findings, filtered; every parameter but the cursor may repeat."""
-    return page_of_findings(
-        session,
-        caller,
-        service=service,
-        team=team,
+    flt = finding_filter(
+        services=service,
+        teams=team,
         status=status,
         severity=severity,
         kind=kind,
         tool=tool,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
+        prefix="",
     )
+    return page_of_findings(session, caller, flt, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/findings/{finding_id}")

@@ -52,6 +52,17 @@ def open_by_severity(session: Session, scope: Sequence[Any] = ()) -> dict[str, i
     return counts
 
 
+def open_by_service(session: Session, service_ids: Sequence[int]) -> dict[int, int]:
+    """Open (and reopened) findings of each of these services."""
+    return dict(
+        session.execute(
+            select(Finding.service_id, func.count())
+            .where(Finding.service_id.in_(service_ids), Finding.status.in_(_ACTIVE))
+            .group_by(Finding.service_id)
+        ).all()
+    )
+
+
 def dashboard(session: Session, caller: Principal) -> Dashboard:
     sqlite = session.get_bind().dialect.name == "sqlite"
 

@@ -42,11 +42,10 @@ def create_import(
         partial=partial,
     )
     with db.write() as session:
-        uid = queue_import(session, caller, upload, file.file)
-    request.app.state.jobs.defer_import(uid)
-    with db.read() as session:
-        body = _view(session, uid, caller)
-    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/imports/{uid}"})
+        body = import_view(queue_import(session, caller, upload, file.file))
+    request.app.state.jobs.defer_import(body["id"])  # once committed: a worker will find it
+    location = f"{API_PREFIX}/imports/{body['id']}"
+    return JSONResponse(body, status_code=202, headers={"Location": location})
 
 
 def _view(session: Session, uid: str, caller: Principal) -> dict[str, Any]:

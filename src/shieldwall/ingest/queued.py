@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -48,8 +48,10 @@ class Upload:
     partial: bool = False
 
 
-def queue_import(session: Session, caller: Principal, upload: Upload, content: BinaryIO) -> str:
-    """Store the report as a queued import of one of the caller's services; its uid.
+def queue_import(
+    session: Session, caller: Principal, upload: Upload, content: BinaryIO
+) -> ReportImport:
+    """Store the report as a queued import of one of the caller's services.
 
     A service of another team is reported missing, like one that does not exist."""
     service = session.scalars(
@@ -106,7 +108,7 @@ def queue_import(session: Session, caller: Principal, upload: Upload, content: B
             "partial": upload.partial,
         },
     )
-    return record.uid
+    return record
 
 
 def run_queued_import(db: Database, settings: Settings, uid: str) -> None:
@@ -144,7 +146,7 @@ def run_queued_import(db: Database, settings: Settings, uid: str) -> None:
             )
             for (data,) in chunks:
                 out.write(data)
-        import_report(db, ImportRequest(**{**request.__dict__, "path": path}), settings)
+        import_report(db, replace(request, path=path), settings)
     except ShieldwallError as exc:
         _fail(db, import_id, exc.message.replace(str(folder) + "/", ""))
     except Exception:

@@ -147,7 +147,7 @@ def create_team(
         if session.scalar(select(Team.id).where(Team.name == body.name)) is not None:
             raise HTTPException(409, f"team {body.name!r} exists; change it with PATCH")
         apply_inventory(session, InventorySpec(teams=[body]), None, caller.actor)
-    return _team_named(db, body.name)
+        return _team_named(session, body.name)
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
@@ -167,18 +167,20 @@ def update_team(
         current = team_snapshot(team)
         spec = _spec(TeamSpec, {**current, **body.model_dump(exclude_unset=True)})
         apply_inventory(session, InventorySpec(teams=[spec]), None, caller.actor)
-    return _team_named(db, spec.name)
+        return _team_named(session, spec.name)
 
 
-def _team_named(db: Database, name: str) -> TeamOut:
-    with db.read() as session:
-        return _team(
-            session.scalars(
-                select(Team)
-                .where(Team.name == name)
-                .options(selectinload(Team.manager), selectinload(Team.champion))
-            ).one()
-        )
+def _team_named(session: Session, name: str) -> TeamOut:
+    return _team(session.scalars(select(Team).where(Team.name == name)).one())
+
+
+def _check_own_team(session: Session, caller: Principal, name: str) -> None:
+    """A service is placed only in a team the caller works for (404 for any other)."""
+    if (
+        session.scalar(select(Team.id).where(Team.name == name, caller.team_filter(Team.id)))
+        is None
+    ):
+        raise HTTPException(404, f"no team {name!r}")
 
 
 @router.post("/services", response_model=ServiceOut, status_code=201)
@@ -190,15 +192,9 @@ def create_service(
     with db.write() as session:
         if session.scalar(select(Service.id).where(Service.name == body.name)) is not None:
             raise HTTPException(409, f"service {body.name!r} exists; change it with PATCH")
-        if (
-            session.scalar(
-                select(Team.id).where(Team.name == body.team, caller.team_filter(Team.id))
-            )
-            is None
-        ):
-            raise HTTPException(404, f"no team {body.team!r}")
+        _check_own_team(session, caller, body.team)
         apply_inventory(session, InventorySpec(services=[body]), None, caller.actor)
-    return _service_named(db, body.name)
+        return _service_named(session, body.name)
 
 
 @router.patch("/services/{service_id}", response_model=ServiceOut)
@@ -213,23 +209,12 @@ def update_service(
     with db.write() as session:
         current = service_snapshot(visible_service(session, service_id, caller))
         changes = body.model_dump(exclude_unset=True)
-        if (
-            "team" in changes
-            and session.scalar(
-                select(Team.id).where(Team.name == changes["team"], caller.team_filter(Team.id))
-            )
-            is None
-        ):
-            raise HTTPException(404, f"no team {changes['team']!r}")
+        if "team" in changes:
+            _check_own_team(session, caller, changes["team"])
         spec = _spec(ServiceSpec, {**current, **changes})
         apply_inventory(session, InventorySpec(services=[spec]), None, caller.actor)
-    return _service_named(db, spec.name)
+        return _service_named(session, spec.name)
 
 
-def _service_named(db: Database, name: str) -> ServiceOut:
-    with db.read() as session:
-        return _service(
-            session.scalars(
-                select(Service).where(Service.name == name).options(selectinload(Service.team))
-            ).one()
-        )
+def _service_named(session: Session, name: str) -> ServiceOut:
+    return _service(session.scalars(select(Service).where(Service.name == name)).one())

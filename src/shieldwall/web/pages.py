@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.auth import service as accounts
@@ -30,9 +30,10 @@ from shieldwall.db.engine import Database
 from shieldwall.errors import InputError, ShieldwallError
 from shieldwall.findings import service as findings
 from shieldwall.findings.api import Order, page_of_findings
-from shieldwall.findings.dashboard import dashboard
-from shieldwall.findings.models import Finding
-from shieldwall.findings.vocabulary import ACTIVE_STATUSES, TRIAGE_STATUSES, Kind, Severity, Status
+from shieldwall.findings.dashboard import dashboard, open_by_service
+from shieldwall.findings.filters import finding_filter
+from shieldwall.findings.service import FindingFilter
+from shieldwall.findings.vocabulary import TRIAGE_STATUSES, Kind, Severity, Status
 from shieldwall.ingest.models import ReportImport, ScanStream
 from shieldwall.ingest.queued import import_view, visible_imports
 from shieldwall.inventory.models import Service, Team
@@ -275,18 +276,8 @@ def services_page(
         lambda s: s,
         options=[selectinload(Service.team)],
     )
-    ids = [s.id for s in page.items]
-    counts = dict(
-        session.execute(
-            select(Finding.service_id, func.count())
-            .where(Finding.service_id.in_(ids), Finding.status.in_(_ACTIVE))
-            .group_by(Finding.service_id)
-        ).all()
-    )
+    counts = open_by_service(session, [s.id for s in page.items])
     return render(request, viewer, "services.html", page=page, open_counts=counts)
-
-
-_ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
 
 
 @router.get("/services/{service_id}")
@@ -304,7 +295,7 @@ def service_page(
         .where(ScanStream.service_id == found.id)
         .order_by(ScanStream.tool, ScanStream.branch)
     ).all()
-    page = page_of_findings(session, caller, service=[found.name], cursor=cursor)
+    page = page_of_findings(session, caller, FindingFilter(services=[found.name]), cursor=cursor)
     return render(
         request,
         viewer,
@@ -384,17 +375,16 @@ def findings_page(
     }
     error = None
     try:
-        page = page_of_findings(
-            session,
-            viewer.active.principal,
-            service=chosen["service"],
+        flt = finding_filter(
+            services=chosen["service"],
             status=chosen["status"],
             severity=chosen["severity"],
             kind=chosen["kind"],
             tool=tool,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
+            prefix="",
+        )
+        page = page_of_findings(
+            session, viewer.active.principal, flt, sort=sort, cursor=cursor, limit=limit
         )
     except ShieldwallError as exc:
         error, page = exc.message, None
