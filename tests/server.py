@@ -59,14 +59,21 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Log in as a browser does; the session's CSRF token."""
+def attempt_login(
+    client: TestClient, email: str, password: str = PASSWORD, next_url: str = "/"
+) -> Any:
+    """Fill in and send the login form as a browser does; the answer, not followed."""
     form = client.get("/login")
-    answer = client.post(
+    return client.post(
         "/login",
-        data={"email": email, "password": password, "csrf": csrf_of(form.text), "next": "/"},
+        data={"email": email, "password": password, "csrf": csrf_of(form.text), "next": next_url},
         follow_redirects=False,
     )
+
+
+def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Log in as a browser does; the session's CSRF token."""
+    answer = attempt_login(client, email, password)
     assert answer.status_code == 303, answer.text
     return csrf_of(client.get("/").text)
 
@@ -76,13 +83,15 @@ def upload(
     headers: dict[str, str],
     service: str,
     path: Path = REPORT,
+    name: str | None = None,
     **fields: str,
 ) -> Any:
+    """Upload ``path`` (as ``name``, by default its own) for import into ``service``."""
     with path.open("rb") as content:
         return client.post(
             "/api/v1/imports",
             headers=headers,
-            files={"file": (path.name, content, "application/json")},
+            files={"file": (name or path.name, content, "application/json")},
             data={"service": service, **fields},
         )
 

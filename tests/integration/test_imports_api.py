@@ -16,7 +16,7 @@ from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.ingest.models import ReportImport, UploadChunk
 from shieldwall.web.app import create_app
-from tests.server import REPORT, bearer, drain_queue, organisation, upload, wait_for_import
+from tests.server import bearer, drain_queue, organisation, upload, wait_for_import
 
 
 @pytest.fixture
@@ -193,13 +193,7 @@ def test_a_hostile_file_name_is_only_a_label(
 ) -> None:
     ingest = bearer(db, "platform", TokenScope.INGEST)
     for name in ("..", "../../etc/passwd", "a\nb.json"):
-        with REPORT.open("rb") as content:
-            answer = client.post(
-                "/api/v1/imports",
-                headers=ingest,
-                files={"file": (name, content, "application/json")},
-                data={"service": "ledger"},
-            )
+        answer = upload(client, ingest, "ledger", name=name)
         assert answer.status_code == 202
         drain_queue(db, settings)
         done = wait_for_import(client, ingest, answer.json()["id"])

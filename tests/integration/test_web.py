@@ -22,6 +22,7 @@ from shieldwall.web.app import create_app
 from shieldwall.web.cli import INITIAL_PASSWORD_FILE, _first_run
 from tests.server import (
     PASSWORD,
+    attempt_login,
     bearer,
     csrf_of,
     drain_queue,
@@ -62,12 +63,7 @@ def test_pages_need_a_login_and_the_session_cookie_is_guarded(
     assert gone.status_code == 303
     assert gone.headers["location"] == "/login?next=%2Ffindings"
     user(db, "ana@example.com", Role.ENGINEER, ["platform"])
-    form = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"email": "Ana@Example.com", "password": PASSWORD, "csrf": csrf_of(form.text)},
-        follow_redirects=False,
-    )
+    answer = attempt_login(client, "Ana@Example.com")
     assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]
     assert "sw_session=" in cookie
@@ -84,12 +80,7 @@ def test_the_session_cookie_is_secure_over_https(db: Database, settings: Setting
     organisation(db)
     user(db, "ana@example.com", Role.ENGINEER, ["platform"])
     with TestClient(create_app(db, settings), base_url="https://testserver") as secure:
-        form = secure.get("/login")
-        answer = secure.post(
-            "/login",
-            data={"email": "ana@example.com", "password": PASSWORD, "csrf": csrf_of(form.text)},
-            follow_redirects=False,
-        )
+        answer = attempt_login(secure, "ana@example.com")
         assert "Secure" in answer.headers["set-cookie"]
         assert answer.headers["strict-transport-security"].startswith("max-age=")
 
@@ -101,13 +92,7 @@ def test_login_does_not_tell_which_part_was_wrong(client: TestClient, db: Databa
         ("ana@example.com", "wrong password!"),
         ("nobody@example.com", PASSWORD),
     ):
-        form = client.get("/login")
-        answers.append(
-            client.post(
-                "/login",
-                data={"email": email, "password": password, "csrf": csrf_of(form.text)},
-            )
-        )
+        answers.append(attempt_login(client, email, password))
     assert [a.status_code for a in answers] == [401, 401]
     assert answers[0].text.replace("ana@example.com", "") == answers[1].text.replace(
         "nobody@example.com", ""
@@ -121,24 +106,10 @@ def test_login_is_rate_limited_per_account_even_for_unknown_ones(
     for email in ("ana@example.com", "nobody@example.com"):
         codes = []
         for _ in range(4):
-            form = client.get("/login")
-            codes.append(
-                client.post(
-                    "/login",
-                    data={
-                        "email": email,
-                        "password": "not the password",
-                        "csrf": csrf_of(form.text),
-                    },
-                ).status_code
-            )
+            codes.append(attempt_login(client, email, "not the password").status_code)
         assert codes == [401, 401, 401, 429]
     # Even the right password waits now: the limit does not reveal it either.
-    form = client.get("/login")
-    right = client.post(
-        "/login",
-        data={"email": "ana@example.com", "password": PASSWORD, "csrf": csrf_of(form.text)},
-    )
+    right = attempt_login(client, "ana@example.com")
     assert right.status_code == 429
     assert "too many failed logins" in right.text.lower()
 
@@ -146,17 +117,7 @@ def test_login_is_rate_limited_per_account_even_for_unknown_ones(
 def test_login_is_rate_limited_per_address(client: TestClient, db: Database) -> None:
     codes = []
     for n in range(7):
-        form = client.get("/login")
-        codes.append(
-            client.post(
-                "/login",
-                data={
-                    "email": f"u{n}@example.com",
-                    "password": "nope nope",
-                    "csrf": csrf_of(form.text),
-                },
-            ).status_code
-        )
+        codes.append(attempt_login(client, f"u{n}@example.com", "nope nope").status_code)
     assert codes == [401] * 6 + [429]
 
 
@@ -255,17 +216,7 @@ def test_login_redirects_only_within_the_site(client: TestClient, db: Database) 
         ("//evil.example", "/"),
         ("https://evil.example", "/"),
     ):
-        form = client.get("/login")
-        answer = client.post(
-            "/login",
-            data={
-                "email": "ana@example.com",
-                "password": PASSWORD,
-                "csrf": csrf_of(form.text),
-                "next": target,
-            },
-            follow_redirects=False,
-        )
+        answer = attempt_login(client, "ana@example.com", next_url=target)
         assert answer.headers["location"] == expected
 
 
@@ -471,13 +422,7 @@ def test_spellings_of_one_address_share_its_login_limit(client: TestClient, db: 
     spellings = ["ana@example.com", "ANA@Example.com", "ana@\uff45xample.com"]  # fullwidth e
     codes = []
     for email in [*spellings, "ana@example.com"]:
-        form = client.get("/login")
-        codes.append(
-            client.post(
-                "/login",
-                data={"email": email, "password": "not the password", "csrf": csrf_of(form.text)},
-            ).status_code
-        )
+        codes.append(attempt_login(client, email, "not the password").status_code)
     assert codes == [401, 401, 401, 429]
 
 
