@@ -132,19 +132,26 @@ def set_active(session: Session, email: str, active: bool, actor: str) -> User:
 
 def get_user(session: Session, email: str) -> User:
     user = session.scalars(
-        select(User).where(User.email == email.strip().lower()).options(selectinload(User.teams))
+        select(User).where(User.email == login_email(email)).options(selectinload(User.teams))
     ).one_or_none()
     if user is None:
         raise NotFoundError(f"there is no user {email.strip()[:80]!r}")
     return user
 
 
+def login_email(email: str) -> str:
+    """The address a login names, as accounts store it: every spelling of one address (case,
+    Unicode forms) is the same. Text that is no address stays as typed (it is looked up
+    anyway, as slowly as a known address)."""
+    try:
+        return normalize_email(email[:320])
+    except InputError:
+        return email.strip().lower()[:320]
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None; as slow either way."""
-    try:
-        key = normalize_email(email[:320])
-    except InputError:
-        key = email.strip().lower()[:320]  # checked anyway: as slow as a known address
+    key = login_email(email)
     user = session.scalars(select(User).where(User.email == key)).one_or_none()
     stored = user.password_hash if user is not None else _dummy_hash()
     try:

@@ -23,13 +23,13 @@ from shieldwall.auth.models import LoginFailure, User, WebSession
 from shieldwall.auth.policy import Principal
 from shieldwall.auth.service import (
     authenticate,
-    normalize_email,
+    login_email,
     principal_for_user,
     secret_hash,
 )
 from shieldwall.clock import utcnow
 from shieldwall.config import Settings
-from shieldwall.errors import InputError, ShieldwallError
+from shieldwall.errors import ShieldwallError
 
 LOGIN_WINDOW = timedelta(minutes=15)
 _LOGIN_LOCK = 0x5357_4C47  # "SWLG": with the account, serialises its login attempts
@@ -62,10 +62,7 @@ def same_token(given: str, expected: str) -> bool:
 def account_key(email: str) -> str:
     """The account a login names, as ``authenticate`` finds it: every spelling of one
     address (case, Unicode forms) counts against the same limit."""
-    try:
-        return secret_hash(normalize_email(email[:320]))
-    except InputError:
-        return secret_hash(email.strip().lower()[:320])
+    return secret_hash(login_email(email))
 
 
 def limited(session: Session, email: str, address: str, settings: Settings) -> bool:
