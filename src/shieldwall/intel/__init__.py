@@ -1,0 +1,2 @@
+"""Vulnerability intelligence: advisories (OSV), KEV, EPSS, CVSS, and matching components
+against them."""
