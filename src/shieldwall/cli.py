@@ -17,9 +17,13 @@ from shieldwall.auth.cli import tokens as tokens_app
 from shieldwall.auth.cli import users as users_app
 from shieldwall.db.cli import app as db_app
 from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
+from shieldwall.exceptions.cli import app as exception_app
+from shieldwall.exceptions.cli import vex_app
 from shieldwall.findings.cli import app as findings_app
 from shieldwall.ingest.cli import components_command, formats_command, import_command
+from shieldwall.intel.cli import app as intel_app
 from shieldwall.inventory.cli import app as inventory_app
+from shieldwall.risk.cli import policy_app, sla_app
 from shieldwall.web.cli import serve_command, worker_command
 
 app = typer.Typer(
@@ -33,6 +37,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(findings_app, name="findings")
+app.add_typer(intel_app, name="intel")
+app.add_typer(exception_app, name="exception")
+app.add_typer(vex_app, name="vex")
+app.add_typer(policy_app, name="policy")
+app.add_typer(sla_app, name="sla")
 app.add_typer(users_app, name="user")
 app.add_typer(tokens_app, name="token")
 app.command("import")(import_command)

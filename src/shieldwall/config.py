@@ -8,15 +8,19 @@ setting names without the prefix, e.g. ``database_url = "..."``), defaults.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from platformdirs import user_data_path
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -26,6 +30,10 @@ from shieldwall.errors import InputError
 
 GIB = 1024**3
 MIB = 1024**2
+
+# Notifier URLs in one string are split at white space, and at commas that start a new URL:
+# the commas inside ``smtp://...&to=a@example.com,b@example.com`` stay.
+_URL_SEPARATOR = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*:)")
 
 
 def default_home() -> Path:
@@ -70,6 +78,52 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(
         default=20, ge=1, description="failed logins from one address within 15 minutes"
     )
+    policy: Path | None = Field(
+        default=None,
+        description="a risk policy YAML file; its keys override the defaults that"
+        " `shieldwall policy show` prints",
+    )
+    intel_kev_url: str = Field(
+        default="https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+        description="where `intel sync` downloads the KEV catalog",
+    )
+    intel_epss_url: str = Field(
+        default="https://epss.empiricalsecurity.com/epss_scores-current.csv.gz",
+        description="where `intel sync` downloads the EPSS scores",
+    )
+    intel_osv_url: str = Field(
+        default="https://osv-vulnerabilities.storage.googleapis.com/{ecosystem}/all.zip",
+        description="where `intel sync` downloads an OSV ecosystem ({ecosystem} is its name)",
+    )
+    intel_ecosystems: list[str] = Field(
+        default_factory=lambda: ["PyPI", "npm", "Go", "crates.io", "Maven", "RubyGems", "NuGet"],
+        description="the OSV ecosystems `intel sync` downloads, besides those of stored components",
+    )
+    operator: str | None = Field(
+        default=None,
+        description="the account email that commands acting for a person (exception"
+        " requests and decisions) use when no --as is given",
+    )
+
+    # NoDecode: pydantic-settings would read the variable as JSON only; the validator reads
+    # JSON or a plain list, which is what people write in an environment file.
+    notifiers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="where reminders go: URLs such as log:, webhook+https://..., "
+        "slack+https://hooks.slack.com/..., smtp://host:25?from=...&to=...",
+    )
+    base_url: str | None = Field(
+        default=None, description="the server's public URL, used for links in notifications"
+    )
+
+    @field_validator("notifiers", mode="before")
+    @classmethod
+    def _split_notifiers(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value  # a list from TOML or from code
+        if value.lstrip().startswith("["):
+            return json.loads(value)  # invalid JSON: pydantic reports the ValueError
+        return [url for url in _URL_SEPARATOR.split(value.strip()) if url]
 
     @property
     def resolved_database_url(self) -> str:

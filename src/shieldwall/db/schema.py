@@ -7,8 +7,11 @@ code imports only its own models.
 from shieldwall.audit import models as _audit  # noqa: F401
 from shieldwall.auth import models as _auth  # noqa: F401
 from shieldwall.db.base import Base
+from shieldwall.exceptions import models as _exceptions  # noqa: F401
 from shieldwall.findings import models as _findings  # noqa: F401
 from shieldwall.ingest import models as _ingest  # noqa: F401
+from shieldwall.intel import models as _intel  # noqa: F401
 from shieldwall.inventory import models as _inventory  # noqa: F401
+from shieldwall.risk import models as _risk  # noqa: F401
 
 metadata = Base.metadata

@@ -31,6 +31,8 @@ Words = Annotated[list[str] | None, Query()]
 
 
 class Order(StrEnum):
+    PRIORITY = "priority"
+    """Most urgent first: priority, then risk score."""
     SEVERITY = "severity"
     """Most severe first, newest first within a severity."""
     NEWEST = "newest"
@@ -38,6 +40,7 @@ class Order(StrEnum):
 
 
 ORDER_KEYS = {
+    Order.PRIORITY: ((Finding.urgency, Finding.id), True),
     Order.SEVERITY: ((Finding.severity_rank, Finding.id), True),
     Order.NEWEST: ((Finding.first_seen, Finding.id), True),
     Order.OLDEST: ((Finding.first_seen, Finding.id), False),
@@ -62,7 +65,7 @@ def page_of_findings(
         keys,
         cursor,
         limit,
-        lambda f: FindingRow.of(f, f.service.name),
+        lambda rows: findings.finding_rows(session, [(f, f.service.name) for f in rows]),
         descending=descending,
         options=[selectinload(Finding.service)],
     )
@@ -104,6 +107,14 @@ def get_finding(
 ) -> dict[str, Any]:
     """Everything known about one finding: where it was seen and its history."""
     return findings.finding_detail(session, finding_id, caller)
+
+
+@router.get("/findings/{finding_id}/explanation")
+def explain_finding(
+    finding_id: str, caller: Reader, session: Annotated[Session, Depends(reading)]
+) -> dict[str, Any]:
+    """Why the finding has its priority: the factors, the SLA, KEV and EPSS, any exception."""
+    return findings.explanation(session, finding_id, caller)
 
 
 class TriageIn(BaseModel):

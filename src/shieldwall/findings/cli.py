@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from shieldwall.config import get_settings
+from shieldwall.db.engine import Database
 from shieldwall.findings import service
 from shieldwall.findings.filters import finding_filter
 from shieldwall.findings.service import SortKey
 from shieldwall.findings.vocabulary import Kind, Severity, Status
 from shieldwall.output import FormatOption, OutputFormat, emit, emit_record
+from shieldwall.risk.policy import current_policy
+from shieldwall.risk.service import current_priorities
 from shieldwall.runtime import cli_actor, database
 
 app = typer.Typer(help="The deduplicated, tracked findings of every service.", no_args_is_help=True)
@@ -21,6 +25,9 @@ TABLE_DEFAULT_LIMIT = 200
 
 _LIST_COLUMNS = [
     ("id", "id"),
+    ("priority", "priority"),
+    ("risk_score", "risk"),
+    ("sla", "SLA"),
     ("service", "service"),
     ("severity", "severity"),
     ("status", "status"),
@@ -51,7 +58,9 @@ def list_command(
         list[str] | None, typer.Option(help="Kinds: " + ", ".join(k.value for k in Kind) + ".")
     ] = None,
     tool: Annotated[str | None, typer.Option(help="Only findings this tool reports.")] = None,
-    sort: Annotated[SortKey, typer.Option(help="Order.")] = SortKey.SEVERITY,
+    sort: Annotated[
+        SortKey, typer.Option(help="Order (priority: the order to fix in).")
+    ] = SortKey.PRIORITY,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -61,18 +70,19 @@ def list_command(
     ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """List findings; by default the active ones (open, reopened), most severe first."""
+    """List findings; by default the active ones (open, reopened), most urgent first."""
     flt = finding_filter(
         services=service_names, status=status, severity=severity, kind=kind, tool=tool
     )
     if limit is None and fmt is OutputFormat.TABLE:
         limit = TABLE_DEFAULT_LIMIT
-    with database().read() as session:
+    with _current().read() as session:
         rows, total = service.list_findings(session, flt, sort=sort, limit=limit)
     records = [row.model_dump(mode="json") for row in rows]
     if fmt is OutputFormat.TABLE:
         for record in records:
             record["location"] = _location(record)
+            record["sla"] = _sla(record)
         emit(records, _LIST_COLUMNS, fmt, title=f"Findings ({total})")
         if total > len(records):
             console.print(
@@ -80,6 +90,21 @@ def list_command(
             )
     else:
         emit(records, _LIST_COLUMNS, fmt)
+
+
+def _sla(record: dict[str, Any]) -> str:
+    if record["sla_state"] == "breached":
+        return f"{record['days_overdue']}d overdue"
+    if record["sla_due"] and record["sla_state"] in ("on_track", "due_soon"):
+        return f"due {record['sla_due'][:10]}"
+    return str(record["sla_state"]).replace("_", " ")
+
+
+def _current() -> Database:
+    """The database, its stored priorities computed with the policy in force."""
+    db = database()
+    current_priorities(db, current_policy(get_settings().policy))
+    return db
 
 
 def _location(record: dict[str, object]) -> str:
@@ -99,7 +124,7 @@ def show_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Everything about one finding: details, where it was seen, its history."""
-    with database().read() as session:
+    with _current().read() as session:
         detail = service.finding_detail(session, finding_id.strip())
     if fmt is OutputFormat.JSON:
         emit_record(detail, fmt)
@@ -127,6 +152,30 @@ def show_command(
                 fmt,
                 title="History",
             )
+
+
+@app.command("explain")
+def explain_command(
+    finding_id: Annotated[str, typer.Argument(metavar="ID", help="The finding's id.")],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Why a finding has its priority: one line per factor, with its effect (+ more urgent,
+    - less, · considered)."""
+    with _current().read() as session:
+        record = service.explanation(session, finding_id.strip())
+    if fmt is OutputFormat.JSON:
+        emit_record(record, fmt)
+        return
+    console.print(
+        f"{record['id']} {record['priority']} (risk {record['risk_score']}) "
+        f"{record['service']}: {record['title']}",
+        markup=False,
+        highlight=False,
+    )
+    for factor in record["factors"]:
+        console.print(f"  {factor['effect']} {factor['text']}", markup=False, highlight=False)
 
 
 @app.command("triage")

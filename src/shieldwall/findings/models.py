@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -68,6 +69,23 @@ class Finding(Base):
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer)
 
+    # Risk (see shieldwall.risk): derived from the finding, its vulnerability's intelligence
+    # and its service, and stored so that queues sort through an index. The explanation is
+    # worked out again when asked for, from the same inputs.
+    priority: Mapped[int | None] = mapped_column(SmallInteger)
+    """0 for P0 (most urgent) to 4 for P4."""
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    """0-100, orders findings within a priority."""
+    urgency: Mapped[int | None] = mapped_column(SmallInteger)
+    """Priority and risk score as one number, higher first: what the priority queue sorts by."""
+    priority_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Since when the finding has had its priority: where its SLA clock starts."""
+    sla_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exception_id: Mapped[int | None] = mapped_column(Integer)
+    """The approved exception that accepts the finding's risk, while it does. No foreign
+    key: exceptions refer to findings, and a cycle of keys would complicate every table
+    rebuild on SQLite; ``shieldwall.exceptions.service`` keeps the two in step."""
+
     # When a scan last reported the finding: kept on its sightings, which every import
     # writes anyway, rather than by rewriting every reported finding's row after each import.
     last_seen: Mapped[datetime] = column_property(
@@ -109,4 +127,8 @@ class Finding(Base):
         Index("ix_findings_fixed_at", "fixed_at", "status", "service_id"),
         # A team's dashboard counts its services' findings by first-seen day.
         Index("ix_findings_service_first_seen", "service_id", "first_seen"),
+        # The priority queues, as the severity lists above.
+        Index("ix_findings_service_urgency", "service_id", "status", "urgency", "id"),
+        Index("ix_findings_status_urgency", "status", "urgency", "id", "service_id"),
+        Index("ix_findings_sla_due", "sla_due", "status", "service_id"),
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, PlainSerializer
 
 from shieldwall.clock import isoformat
 from shieldwall.findings.models import Finding
+from shieldwall.risk.service import RiskFields
 
 UTCTime = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
 
@@ -41,9 +42,19 @@ class FindingRow(BaseModel):
     last_seen: UTCTime
     fixed_at: UTCTime | None
     reopen_count: int
+    priority: str | None
+    """P0 to P4."""
+    risk_score: float | None
+    sla_due: UTCTime | None
+    sla_state: str
+    """on_track, due_soon, breached, accepted, met, missed, or none."""
+    days_overdue: int
+    kev: bool
+    epss: float | None
+    exception_id: str | None
 
     @classmethod
-    def of(cls, finding: Finding, service: str) -> FindingRow:
+    def of(cls, finding: Finding, service: str, risk: RiskFields) -> FindingRow:
         return cls(
             id=finding.uid,
             fingerprint=finding.fingerprint,
@@ -72,4 +83,12 @@ class FindingRow(BaseModel):
             last_seen=finding.last_seen,
             fixed_at=finding.fixed_at,
             reopen_count=finding.reopen_count,
+            priority=f"P{finding.priority}" if finding.priority is not None else None,
+            risk_score=finding.risk_score,
+            sla_due=finding.sla_due,
+            sla_state=risk.sla.state.value,
+            days_overdue=risk.sla.days_overdue,
+            kev=risk.kev,
+            epss=risk.epss,
+            exception_id=risk.exception_uid,
         )

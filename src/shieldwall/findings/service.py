@@ -14,6 +14,7 @@ from shieldwall.audit import service as audit
 from shieldwall.audit.models import AuditEntry
 from shieldwall.auth.policy import Principal
 from shieldwall.clock import isoformat, utcnow
+from shieldwall.config import get_settings
 from shieldwall.errors import InputError, NotFoundError
 from shieldwall.findings.models import Finding
 from shieldwall.findings.schemas import FindingRow
@@ -28,11 +29,15 @@ from shieldwall.findings.vocabulary import (
 )
 from shieldwall.ingest.models import ReportImport, ScanStream, Sighting
 from shieldwall.inventory.models import Service, Team
+from shieldwall.risk.policy import current_policy
+from shieldwall.risk.service import explain, risk_fields
 
 SEVERITY_ORDER = case({s.value: s.rank for s in Severity}, value=Finding.severity, else_=-1)
 
 
 class SortKey(StrEnum):
+    PRIORITY = "priority"
+    """Priority, then risk score: the order to fix in."""
     SEVERITY = "severity"
     FIRST_SEEN = "first_seen"
     LAST_SEEN = "last_seen"
@@ -119,12 +124,19 @@ def list_findings(
         SortKey.FIRST_SEEN: (Finding.first_seen.desc(), Finding.id),
         SortKey.LAST_SEEN: (Finding.last_seen.desc(), Finding.id),
         SortKey.SERVICE: (Service.name, SEVERITY_ORDER.desc(), Finding.id),
+        SortKey.PRIORITY: (Finding.urgency.desc().nulls_last(), Finding.id),
     }[sort]
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    rows = [FindingRow.of(finding, service) for finding, service in session.execute(query)]
-    return rows, total
+    return finding_rows(session, session.execute(query).tuples().all()), total
+
+
+def finding_rows(session: Session, pairs: Sequence[tuple[Finding, str]]) -> list[FindingRow]:
+    """List rows for (finding, service name) pairs, their risk read in one batch."""
+    policy = current_policy(get_settings().policy)
+    risk = risk_fields(session, [finding for finding, _ in pairs], policy)
+    return [FindingRow.of(finding, service, risk[finding.id]) for finding, service in pairs]
 
 
 def get_finding(session: Session, uid: str, caller: Principal | None = None) -> tuple[Finding, str]:
@@ -164,7 +176,7 @@ def finding_detail(session: Session, uid: str, caller: Principal | None = None) 
         .order_by(AuditEntry.seq)
     ).scalars()
     return {
-        **FindingRow.of(finding, service).model_dump(mode="json"),
+        **finding_rows(session, [(finding, service)])[0].model_dump(mode="json"),
         "description": finding.description,
         "references": finding.references,
         "snippet_hash": finding.snippet_hash,
@@ -184,6 +196,33 @@ def finding_detail(session: Session, uid: str, caller: Principal | None = None) 
             {"at": isoformat(e.at), "actor": e.actor, "action": e.action, "after": e.after}
             for e in history
         ],
+    }
+
+
+def explanation(session: Session, uid: str, caller: Principal | None = None) -> dict[str, Any]:
+    """The finding's priority and why (``findings explain``, the API and the finding page)."""
+    finding, service = get_finding(session, uid, caller)
+    row = finding_rows(session, [(finding, service)])[0]
+    result = explain(session, finding, current_policy(get_settings().policy))
+    return {
+        "id": finding.uid,
+        "service": service,
+        "title": finding.title,
+        "status": finding.status,
+        "priority": result.assessment.priority.label,
+        "risk_score": result.assessment.risk_score,
+        "decision": result.assessment.outcome.value,
+        "exploitation": result.assessment.exploitation.value,
+        "automatable": result.assessment.automatable,
+        "technical_impact": "total" if result.assessment.total_impact else "partial",
+        "mission_impact": result.assessment.mission.value,
+        "factors": [{"name": f.name, "text": f.text, "effect": f.effect} for f in result.factors],
+        "sla_due": isoformat(finding.sla_due) if finding.sla_due else None,
+        "sla_state": result.sla.state.value,
+        "days_overdue": result.sla.days_overdue,
+        "kev": row.kev,
+        "epss": row.epss,
+        "exception_id": row.exception_id,
     }
 
 
@@ -230,7 +269,7 @@ def triage(
             before=before,
             after=after,
         )
-    return FindingRow.of(finding, service)
+    return finding_rows(session, [(finding, service)])[0]
 
 
 def _assessment(finding: Finding) -> dict[str, Any]:

@@ -42,6 +42,8 @@ class Status(StrEnum):
     FIXED = "fixed"
     FALSE_POSITIVE = "false_positive"
     NOT_AFFECTED = "not_affected"
+    ACCEPTED = "accepted"
+    """An approved exception accepts the risk until it expires."""
 
 
 ACTIVE_STATUSES = frozenset({Status.OPEN, Status.REOPENED})
@@ -50,6 +52,13 @@ ACTIVE_STATUSES = frozenset({Status.OPEN, Status.REOPENED})
 ASSESSED_STATUSES = frozenset({Status.FALSE_POSITIVE, Status.NOT_AFFECTED})
 """Assessments that stand across re-imports when a person (or VEX) made them. A person who
 sets a finding back to ``open`` returns it to the scan lifecycle."""
+
+STANDING_STATUSES = ASSESSED_STATUSES | {Status.ACCEPTED}
+"""Statuses set by a person or an exception that a re-import does not change."""
+
+CLOSABLE_STATUSES = ACTIVE_STATUSES | {Status.ACCEPTED}
+"""What a complete scan that no longer reports a finding closes as fixed: an accepted risk
+whose problem has gone is fixed all the same."""
 
 TRIAGE_STATUSES = (Status.FALSE_POSITIVE, Status.NOT_AFFECTED, Status.OPEN)
 
@@ -61,3 +70,4 @@ class Source(StrEnum):
     RULE = "rule"  # a Shieldwall rule or policy
     PERSON = "person"  # a person's assessment (triage)
     VEX = "vex"  # a VEX statement
+    EXCEPTION = "exception"  # an approved risk exception (accepted), or its expiry

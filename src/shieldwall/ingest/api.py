@@ -14,7 +14,7 @@ from shieldwall.ingest.models import ReportImport
 from shieldwall.ingest.queued import Upload, import_view, queue_import, visible_imports
 from shieldwall.inventory.models import Service
 from shieldwall.web.deps import API_PREFIX, database, principal, reading, require
-from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, each, paginate
 
 router = APIRouter(prefix=API_PREFIX, tags=["imports"])
 Importer = Annotated[Principal, Depends(require(Action.IMPORT))]
@@ -93,7 +93,7 @@ def list_imports(
         [ReportImport.id],
         cursor,
         limit,
-        import_view,
+        each(import_view),
         descending=True,
         options=[selectinload(ReportImport.service)],
     )

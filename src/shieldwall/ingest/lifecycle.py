@@ -12,7 +12,7 @@ from typing import Any
 
 from shieldwall.findings.vocabulary import (
     ACTIVE_STATUSES,
-    ASSESSED_STATUSES,
+    STANDING_STATUSES,
     Severity,
     Source,
     Status,
@@ -122,9 +122,10 @@ def status_change(
 
     A finding the scanner had closed and that is reported again is reopened (a regression).
     A status the tool asserts (a suppression) follows the tool. A person's (or VEX's)
-    ``false_positive``/``not_affected`` stands across re-imports.
+    ``false_positive``/``not_affected``, and an exception's ``accepted``, stand across
+    re-imports.
     """
-    if source != Source.SCANNER and status in ASSESSED_STATUSES:
+    if source != Source.SCANNER and status in STANDING_STATUSES:
         return None
     if scanner_status is not None:
         target, reason = scanner_status, scanner_reason

@@ -98,11 +98,12 @@ def parsed(source: ReportSource, fmt: registry.ReportFormat, min_size: int) -> G
         or (os.cpu_count() or 1) < 2
         or registry.all_formats().get(fmt.name) is not fmt
     ):
-        return _identify(fmt.parse(source))
+        return identified(fmt.parse(source))
     return _from_child(source, fmt)
 
 
-def _identify(records: Iterable[Record]) -> Generator[Item]:
+def identified(records: Iterable[Record]) -> Generator[Item]:
+    """Records with their identity, one assigner per report."""
     assigner = IdentityAssigner()  # numbers repeats in report order: one per report
     for record in records:
         if isinstance(record, RawFinding):
@@ -128,7 +129,7 @@ def _from_child(source: ReportSource, fmt: registry.ReportFormat) -> Generator[I
             stderr=subprocess.DEVNULL,  # everything it has to say comes as a message
         )
     except OSError:  # no interpreter to start (an embedded Python): parse here
-        yield from _identify(fmt.parse(source))
+        yield from identified(fmt.parse(source))
         return
     assert child.stdin is not None
     assert child.stdout is not None
@@ -206,7 +207,7 @@ def _parse_in_child() -> None:
             progress=lambda done: position.__setitem__(0, done),
         )
         batch: list[Any] = []
-        for item in _identify(registry.all_formats()[format_name].parse(source)):
+        for item in identified(registry.all_formats()[format_name].parse(source)):
             if type(item) is Parsed:
                 status = item.status.value if item.status is not None else None
                 packed = json.dumps(_pack(item.record))

@@ -41,7 +41,7 @@ from shieldwall.config import Settings
 from shieldwall.db.engine import Database, allocate_ids, execute_many
 from shieldwall.errors import InputError
 from shieldwall.findings.models import Finding
-from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Kind, Source, Status
+from shieldwall.findings.vocabulary import CLOSABLE_STATUSES, Kind, Source, Status
 from shieldwall.ids import new_uid
 from shieldwall.ingest import registry
 from shieldwall.ingest.identity import secret_digest, snippet_hash
@@ -56,11 +56,13 @@ from shieldwall.ingest.lifecycle import (
 from shieldwall.ingest.models import Component, ReportImport, ScanStream, Sighting
 from shieldwall.ingest.normalize import ecosystem_of, parse_purl, redact_secret
 from shieldwall.ingest.parsing import DESCRIPTION_MAX
-from shieldwall.ingest.pipeline import Item, Parsed, parsed
-from shieldwall.ingest.records import RawComponent, RawFinding, ToolRun
+from shieldwall.ingest.pipeline import Item, Parsed, identified, parsed
+from shieldwall.ingest.records import RawComponent, RawFinding, Record, ToolRun
 from shieldwall.ingest.source import ProgressCallback, ReportSource
 from shieldwall.inventory.models import Service
 from shieldwall.inventory.service import get_service
+from shieldwall.risk.policy import Policy, current_policy
+from shieldwall.risk.service import RISK_COLUMNS, Prioritizer
 from shieldwall.text import clean
 
 _IMPORT_LOCK = 0x5357_494D  # "SWIM": with the service id, serialises imports into a service
@@ -68,6 +70,8 @@ _FINDINGS = cast(Table, Finding.__table__)
 _SIGHTINGS = cast(Table, Sighting.__table__)
 _COMPONENTS = cast(Table, Component.__table__)
 _LICENSES_MAX = 20
+_WRITTEN = (*UPDATE_COLUMNS, *RISK_COLUMNS)
+"""What a re-import may change in a finding's row."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,39 @@ def import_report(
         progress=progress,
     )
     fmt = registry.resolve(source, request.format)
+    policy = current_policy(settings.policy)
     with db.write() as session:
-        importer = _Importer(session, request, fmt.name, source, settings.import_batch_size)
+        importer = _Importer(
+            session, request, fmt.name, source.size, settings.import_batch_size, policy
+        )
         with closing(parsed(source, fmt, settings.parse_process_min_size)) as items:
             importer.run(items)
+        # Imported here rather than at the top: these modules import findings through this
+        # one. New findings of a rule an approved exception covers arrive accepted, and
+        # components are matched in the import's transaction.
+        from shieldwall.exceptions.service import apply_rule_exceptions
+        from shieldwall.intel.match import match_service
+
+        apply_rule_exceptions(session, importer.service.id)
+        if importer.listing:
+            match_service(session, importer.service, request.branch, policy, settings)
         return importer.summary
+
+
+def import_records(
+    session: Session,
+    request: ImportRequest,
+    format_name: str,
+    records: Iterable[Record],
+    *,
+    batch_size: int,
+    policy: Policy,
+) -> ImportSummary:
+    """Records produced by Shieldwall itself (advisory matches), imported as a report would
+    be, in the caller's transaction."""
+    importer = _Importer(session, request, format_name, 0, batch_size, policy)
+    importer.run(identified(records))
+    return importer.summary
 
 
 _COMMIT = re.compile(r"^[0-9A-Za-z._/-]{1,64}$")
@@ -187,14 +219,16 @@ class _Importer:
         session: Session,
         request: ImportRequest,
         format_name: str,
-        source: ReportSource,
+        size: int,
         batch_size: int,
+        policy: Policy,
     ) -> None:
         self.session = session
         self.request = request
         self.batch_size = batch_size
         self.now = utcnow()
         self.service = get_service(session, request.service)
+        self.prioritizer = Prioritizer(session, policy, self.now)
         if session.get_bind().dialect.name == "postgresql":
             session.execute(
                 text("SELECT pg_advisory_xact_lock(:a, :b)"),
@@ -217,7 +251,7 @@ class _Importer:
                 select(ReportImport).where(ReportImport.uid == request.queued)
             ).one()
         self.record.format = format_name
-        self.record.size_bytes = source.size
+        self.record.size_bytes = size
         self.record.state = "running"
         self.record.started_at = self.now
         session.flush()
@@ -334,8 +368,9 @@ class _Importer:
             )
         if to_read:
             updates = self._reconcile(to_read)
+        self.prioritizer.stamp_new(inserts, self.service.id)
         execute_many(self.session, self._insert, inserts)
-        for rows, columns in ((updates, UPDATE_COLUMNS), (tool_updates, ("tools",))):
+        for rows, columns in ((updates, _WRITTEN), (tool_updates, ("tools",))):
             if rows:
                 self.session.execute(
                     update(_FINDINGS)
@@ -404,10 +439,14 @@ class _Importer:
     def _reconcile(self, pending: dict[int, _Pending]) -> list[dict[str, Any]]:
         """Read the findings whose report differs and work out their new values; count them."""
         query = select(
-            _FINDINGS.c.id, _FINDINGS.c.severity_source, *(_FINDINGS.c[c] for c in UPDATE_COLUMNS)
+            _FINDINGS.c.id,
+            _FINDINGS.c.severity_source,
+            _FINDINGS.c.first_seen,
+            *(_FINDINGS.c[c] for c in _WRITTEN),
         ).where(_FINDINGS.c.id.in_(list(pending)))
-        updates: list[dict[str, Any]] = []
-        for row in (r._asdict() for r in self.session.execute(query)):
+        news: list[dict[str, Any]] = []
+        rows = [r._asdict() for r in self.session.execute(query)]
+        for row in rows:
             incoming = pending[row["id"]].values
             tools = sorted({*row["tools"], *incoming["tools"]})
             new = {
@@ -437,13 +476,18 @@ class _Importer:
                     status_at=self.now,
                 )
                 if change.reopened:
-                    new.update(fixed_at=None, reopen_count=row["reopen_count"] + 1)
+                    # A regression starts a new SLA clock.
+                    new.update(fixed_at=None, reopen_count=row["reopen_count"] + 1, _restart=True)
                     self.summary.reopened += 1
                 else:
                     self.summary.updated += 1
-            if any(new[c] != row[c] for c in UPDATE_COLUMNS):
-                updates.append({"_id": row["id"], **{c: new[c] for c in UPDATE_COLUMNS}})
-        return updates
+            news.append(new)
+        self.prioritizer.restamp(news, self.service.id)
+        return [
+            {"_id": row["id"], **{c: new[c] for c in _WRITTEN}}
+            for row, new in zip(rows, news, strict=True)
+            if any(new[c] != row[c] for c in _WRITTEN)
+        ]
 
     def _new_row(self, finding_id: int, fingerprint: str, values: dict[str, Any]) -> dict[str, Any]:
         """What differs between the new findings of an import (``_insert`` adds the rest)."""
@@ -573,7 +617,7 @@ class _Importer:
             update(_FINDINGS)
             .where(
                 _FINDINGS.c.id.in_(gone),
-                _FINDINGS.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+                _FINDINGS.c.status.in_(sorted(s.value for s in CLOSABLE_STATUSES)),
                 ~exists().where(and_(other.finding_id == _FINDINGS.c.id, other.present.is_(True))),
             )
             .values(

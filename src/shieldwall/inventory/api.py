@@ -21,7 +21,7 @@ from shieldwall.inventory.service import (
     visible_service,
 )
 from shieldwall.web.deps import API_PREFIX, database, reading, require
-from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, each, paginate
 
 router = APIRouter(prefix=API_PREFIX, tags=["inventory"])
 Reader = Annotated[Principal, Depends(require(Action.READ))]
@@ -72,7 +72,7 @@ def list_teams(
 ) -> Page[TeamOut]:
     query = select(Team).where(caller.team_filter(Team.id))
     options = [selectinload(Team.manager), selectinload(Team.champion)]
-    return paginate(session, query, [Team.name], cursor, limit, _team, options=options)
+    return paginate(session, query, [Team.name], cursor, limit, each(_team), options=options)
 
 
 @router.get("/services", response_model=Page[ServiceOut])
@@ -87,7 +87,7 @@ def list_services(
     if team is not None:
         query = query.where(Service.team.has(Team.name == team))
     options = [selectinload(Service.team)]
-    return paginate(session, query, [Service.name], cursor, limit, _service, options=options)
+    return paginate(session, query, [Service.name], cursor, limit, each(_service), options=options)
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)

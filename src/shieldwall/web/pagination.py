@@ -68,7 +68,7 @@ def paginate(
     keys: Sequence[Any],
     cursor: str | None,
     limit: int,
-    render: Callable[[Any], Item],
+    render: Callable[[list[Any]], list[Item]],
     *,
     descending: bool = False,
     options: Sequence[ExecutableOption] = (),
@@ -98,7 +98,13 @@ def paginate(
         load = select(entity).options(*options).where(primary.in_(ids))
         loaded = {getattr(row, primary.key): row for row in session.scalars(load)}
     next_cursor = encode_cursor([_to_cursor(v) for v in found[-1][1:]]) if more else None
-    return Page[Item](items=[render(loaded[i]) for i in ids], next=next_cursor, total=total or 0)
+    items = render([loaded[i] for i in ids])
+    return Page[Item](items=items, next=next_cursor, total=total or 0)
+
+
+def each(render: Callable[[Any], Item]) -> Callable[[list[Any]], list[Item]]:
+    """A page renderer from a row renderer."""
+    return lambda rows: [render(row) for row in rows]
 
 
 def _to_cursor(value: Any) -> Any:

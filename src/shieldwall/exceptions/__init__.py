@@ -1,0 +1,1 @@
+"""Risk exceptions: accepting a finding's risk until a date, decided by whom the policy names."""

@@ -1,0 +1,1 @@
+"""Risk: priorities P0-P4 that explain themselves, and SLA clocks, from a policy file."""
