@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shieldwall.auth.policy import Role, TokenScope
+from shieldwall.auth.service import get_user
 from shieldwall.config import Settings
 from shieldwall.db.engine import Database
+from shieldwall.exceptions import service as exceptions
 from shieldwall.findings.models import Finding
 from shieldwall.ingest.models import ReportImport
 from shieldwall.ingest.service import ImportRequest, import_report
 from shieldwall.inventory.models import Service, Team
+from shieldwall.risk.policy import current_policy
 from shieldwall.web.app import create_app
 from tests.server import PASSWORD, REPORT, bearer, log_in, organisation, user
 
@@ -34,6 +38,7 @@ READERS = "admin security manager engineer auditor read write"
 TRIAGERS = "admin security manager engineer write"
 ALL_TEAMS = "admin security auditor"
 CHANGERS = "admin security"  # people who may change other teams' things
+DECIDERS = "security manager"  # on a P2-P4 exception of their team, by the default policy
 
 # route: (who may, for the own team; who may, for another team — None when the route is
 # about no team in particular)
@@ -60,6 +65,21 @@ TABLE: dict[str, tuple[str, str | None]] = {
     "POST /findings/{finding}/triage": ("admin security manager engineer", CHANGERS),
     "POST /findings/triage": ("admin security manager engineer", CHANGERS),
     "GET /imports": (" ".join(PEOPLE), None),
+    "GET /api/v1/findings/{finding}/explanation": (READERS, ALL_TEAMS),
+    "GET /api/v1/exceptions": (READERS, None),
+    # Exceptions are a person's call: tokens may neither request nor decide. Deciding is the
+    # policy's (default: security, managers for P2 and below; admin is not named), and only
+    # people who may decide on some exception learn whether another team's exists.
+    "POST /api/v1/exceptions": ("admin security manager engineer", CHANGERS),
+    "POST /api/v1/exceptions/{api_approve}/approve": (DECIDERS, "security"),
+    "POST /api/v1/exceptions/{api_reject}/reject": (DECIDERS, "security"),
+    "GET /api/v1/intel/status": (ALL_TEAMS, None),
+    "GET /exceptions": (" ".join(PEOPLE), None),
+    "POST /findings/{finding}/exception": ("admin security manager engineer", CHANGERS),
+    "POST /exceptions/{page_approve}/approve": (DECIDERS, "security"),
+    "POST /exceptions/{page_reject}/reject": (DECIDERS, "security"),
+    "GET /queue": (" ".join(PEOPLE), None),
+    "GET /intel": (ALL_TEAMS, None),
     "GET /admin/users": ("admin", None),
     "POST /admin/users": ("admin", None),
     "GET /admin/tokens": ("admin", None),
@@ -80,6 +100,7 @@ def world(db: Database, tmp_path: Path) -> World:
     settings = Settings(home=tmp_path)
     for service, actor in (("ledger", "token:ingest"), ("web", "token:someone-else")):
         import_report(db, ImportRequest(REPORT, service, actor=actor), settings)
+    user(db, "requester@example.com", Role.SECURITY)
     ids: dict[str, dict[str, str]] = {}
     with db.read() as session:
         for side, team, service in (("own", "platform", "ledger"), ("other", "growth", "web")):
@@ -100,6 +121,27 @@ def world(db: Database, tmp_path: Path) -> World:
                     select(ReportImport.uid).where(ReportImport.service_id == row[1])
                 ).one(),
             }
+        requester = get_user(session, "requester@example.com")
+    policy = current_policy(None)
+    for side in ("own", "other"):
+        service = ids[side]["service_name"]
+        with db.write() as session:
+            finding = session.scalars(
+                select(Finding.uid)
+                .join(Service, Service.id == Finding.service_id)
+                .where(Service.name == service, Finding.priority >= 2)
+                .limit(1)
+            ).one()
+            for name in ("api_approve", "api_reject", "page_approve", "page_reject"):
+                ids[side][name] = exceptions.request(
+                    session,
+                    get_user(session, requester.email),
+                    exceptions.Subject(finding=finding),
+                    reason="matrix",
+                    compensating_controls="none",
+                    expires=date.today() + timedelta(days=7),
+                    policy=policy,
+                ).uid
     return World(ids)
 
 
@@ -147,6 +189,21 @@ def request_for(route: str, side: str, world: World) -> tuple[str, str, dict[str
         },
         "POST /findings/triage": {
             "data": {"ids": [ids["finding"]], "status": "not_affected", "reason": f"matrix {n}"}
+        },
+        "POST /api/v1/exceptions": {
+            "json": {
+                "finding_id": ids["finding"],
+                "reason": f"matrix {n}",
+                "compensating_controls": "none",
+                "expires": (date.today() + timedelta(days=7)).isoformat(),
+            }
+        },
+        "POST /findings/{finding}/exception": {
+            "data": {
+                "reason": f"matrix {n}",
+                "compensating_controls": "none",
+                "expires": (date.today() + timedelta(days=7)).isoformat(),
+            }
         },
         "POST /admin/users": {
             "data": {"email": f"new{n}@example.com", "role": "auditor", "password": PASSWORD}

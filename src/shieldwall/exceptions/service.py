@@ -21,6 +21,7 @@ from shieldwall.auth.models import User
 from shieldwall.auth.policy import Principal, Role
 from shieldwall.auth.service import principal_for_user
 from shieldwall.clock import isoformat, utcnow
+from shieldwall.db.engine import Database
 from shieldwall.errors import InputError, NotFoundError
 from shieldwall.exceptions.models import RiskException
 from shieldwall.exceptions.vocabulary import ExceptionState
@@ -365,3 +366,16 @@ def _audit(session: Session, exception: RiskException, actor: str, action: str) 
             "reason": exception.reason,
         },
     )
+
+
+def expire_due(db: Database, policy: Policy) -> int:
+    """``expire`` for readers, so that a queue never hides a finding whose exception has
+    ended, whether or not a worker ran: a read decides whether a write is needed."""
+    due = select(RiskException.id).where(
+        RiskException.state == ExceptionState.APPROVED.value, RiskException.expires_at <= utcnow()
+    )
+    with db.read() as session:
+        if session.scalar(due.limit(1)) is None:
+            return 0
+    with db.write() as session:
+        return len(expire(session, policy))

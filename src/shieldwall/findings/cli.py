@@ -9,6 +9,7 @@ from rich.console import Console
 
 from shieldwall.config import get_settings
 from shieldwall.db.engine import Database
+from shieldwall.exceptions.service import expire_due
 from shieldwall.findings import service
 from shieldwall.findings.filters import finding_filter
 from shieldwall.findings.service import SortKey
@@ -103,7 +104,9 @@ def _sla(record: dict[str, Any]) -> str:
 def _current() -> Database:
     """The database, its stored priorities computed with the policy in force."""
     db = database()
-    current_priorities(db, current_policy(get_settings().policy))
+    policy = current_policy(get_settings().policy)
+    expire_due(db, policy)
+    current_priorities(db, policy)
     return db
 
 

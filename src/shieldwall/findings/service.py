@@ -129,7 +129,7 @@ def list_findings(
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    return finding_rows(session, session.execute(query).tuples().all()), total
+    return finding_rows(session, session.execute(query).all()), total
 
 
 def finding_rows(session: Session, pairs: Sequence[tuple[Finding, str]]) -> list[FindingRow]:

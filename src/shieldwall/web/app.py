@@ -23,18 +23,26 @@ from shieldwall import __version__
 from shieldwall.config import Settings, get_settings
 from shieldwall.db.engine import Database
 from shieldwall.db.migrate import current_revision, head_revision
+from shieldwall.exceptions.api import router as exceptions_router
 from shieldwall.findings.api import router as findings_router
 from shieldwall.findings.dashboard import open_by_severity
 from shieldwall.findings.vocabulary import Severity
 from shieldwall.ingest.api import router as imports_router
 from shieldwall.ingest.models import ReportImport
 from shieldwall.ingest.queued import QUEUED, RUNNING
+from shieldwall.intel.api import router as intel_router
 from shieldwall.inventory.api import router as inventory_router
 from shieldwall.jobs import Jobs, jobs_for
 from shieldwall.web import errors, pages
 from shieldwall.web.middleware import Guard, RequestMetrics
 
-ROUTERS: list[APIRouter] = [inventory_router, imports_router, findings_router]
+ROUTERS: list[APIRouter] = [
+    inventory_router,
+    imports_router,
+    findings_router,
+    exceptions_router,
+    intel_router,
+]
 
 
 class StoreMetrics(Collector):

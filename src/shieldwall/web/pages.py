@@ -19,27 +19,33 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from shieldwall.auth import service as accounts
 from shieldwall.auth import sessions
 from shieldwall.auth.policy import Action, Role, TokenScope
+from shieldwall.clock import utcnow
 from shieldwall.config import Settings
 from shieldwall.db.engine import Database
-from shieldwall.errors import InputError, ShieldwallError
+from shieldwall.errors import InputError, NotFoundError, ShieldwallError
+from shieldwall.exceptions import api as exceptions_api
+from shieldwall.exceptions import service as exceptions
+from shieldwall.exceptions.vocabulary import ExceptionState
 from shieldwall.findings import service as findings
 from shieldwall.findings.api import Order, page_of_findings
 from shieldwall.findings.dashboard import dashboard, open_by_service
 from shieldwall.findings.filters import finding_filter
+from shieldwall.findings.models import Finding
 from shieldwall.findings.service import FindingFilter
 from shieldwall.findings.vocabulary import TRIAGE_STATUSES, Kind, Severity, Status
 from shieldwall.ingest.models import ReportImport, ScanStream
 from shieldwall.ingest.queued import import_view, visible_imports
+from shieldwall.intel.api import feed_rows, may_see_feeds
 from shieldwall.inventory.models import Service, Team
 from shieldwall.inventory.service import service_snapshot, visible_service
 from shieldwall.web.deps import SESSION_COOKIE, app_settings, database, reading, web_session
-from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, each, paginate
 
 LOGIN_CSRF_COOKIE = "sw_login"
 HERE = Path(__file__).parent
@@ -273,7 +279,7 @@ def services_page(
         [Service.name],
         cursor,
         DEFAULT_LIMIT,
-        lambda s: s,
+        list,
         options=[selectinload(Service.team)],
     )
     counts = open_by_service(session, [s.id for s in page.items])
@@ -295,7 +301,9 @@ def service_page(
         .where(ScanStream.service_id == found.id)
         .order_by(ScanStream.tool, ScanStream.branch)
     ).all()
-    page = page_of_findings(session, caller, FindingFilter(services=[found.name]), cursor=cursor)
+    page = page_of_findings(
+        session, caller, FindingFilter(services=[found.name]), sort=Order.PRIORITY, cursor=cursor
+    )
     return render(
         request,
         viewer,
@@ -321,7 +329,7 @@ def imports_page(
         [ReportImport.id],
         cursor,
         DEFAULT_LIMIT,
-        import_view,
+        each(import_view),
         descending=True,
         options=[selectinload(ReportImport.service)],
     )
@@ -357,7 +365,7 @@ def findings_page(
     severity: Annotated[list[str] | None, Query()] = None,
     kind: Annotated[list[str] | None, Query()] = None,
     tool: str | None = None,
-    sort: Order = Order.SEVERITY,
+    sort: Order = Order.PRIORITY,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> HTMLResponse:
@@ -455,6 +463,7 @@ def finding_page(
         viewer,
         "finding.html",
         finding=detail,
+        why=findings.explanation(session, finding_id, viewer.active.principal),
         triage_statuses=[s.value for s in TRIAGE_STATUSES],
     )
 
@@ -478,6 +487,163 @@ def triage_one(
             viewer.active.principal,
         )
     return _see_other(f"/findings/{row.id}")
+
+
+@router.post("/findings/{finding_id}/exception")
+def request_exception(
+    finding_id: str,
+    viewer: Editor,
+    db: Annotated[Database, Depends(database)],
+    settings: Annotated[Settings, Depends(app_settings)],
+    reason: Annotated[str, Form(max_length=4000)],
+    compensating_controls: Annotated[str, Form(max_length=4000)],
+    expires: Annotated[date, Form()],
+) -> Response:
+    _require(viewer, Action.TRIAGE)
+    exceptions_api.request_exception(
+        db,
+        viewer.active.principal,
+        exceptions_api.ExceptionIn(
+            finding_id=finding_id,
+            reason=reason,
+            compensating_controls=compensating_controls,
+            expires=expires,
+        ),
+        settings,
+    )
+    return _see_other("/exceptions")
+
+
+# --- risk: exceptions, the priority queue, intelligence feeds ------------------------------
+
+
+@router.get("/exceptions")
+def exceptions_page(
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+    state: Annotated[list[str] | None, Query()] = None,
+) -> HTMLResponse:
+    return _exceptions(request, viewer, session, state, None, 200)
+
+
+def _exceptions(
+    request: Request,
+    viewer: Viewing,
+    session: Session,
+    state: list[str] | None,
+    error: str | None,
+    status: int,
+) -> HTMLResponse:
+    try:
+        states = exceptions_api.states_of(state)
+    except InputError as exc:
+        error, status, states = exc.message, 400, None
+    rows = exceptions.listing(session, viewer.active.principal, states)
+    return render(
+        request,
+        viewer,
+        "exceptions.html",
+        status=status,
+        error=error,
+        rows=rows,
+        aging=exceptions.aging(rows),
+        states=[s.value for s in ExceptionState],
+        chosen=[s.value for s in states or []],
+    )
+
+
+@router.post("/exceptions/{exception_id}/{decision}")
+def decide_exception(
+    exception_id: str,
+    decision: str,
+    request: Request,
+    viewer: Editor,
+    db: Annotated[Database, Depends(database)],
+    settings: Annotated[Settings, Depends(app_settings)],
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Approve or reject; a refusal is shown on the exceptions page, with its reason."""
+    if decision not in ("approve", "reject"):
+        raise HTTPException(404, "no such decision")
+    try:
+        with db.write() as session:
+            exceptions_api.decide(
+                session,
+                viewer.active.principal,
+                exception_id,
+                approve=decision == "approve",
+                note=note,
+                settings=settings,
+            )
+    except HTTPException as exc:
+        error, status = str(exc.detail), exc.status_code
+    except NotFoundError:
+        raise
+    except ShieldwallError as exc:
+        error, status = exc.message, 400
+    else:
+        return _see_other("/exceptions")
+    with db.read() as session:
+        return _exceptions(request, viewer, session, None, error, status)
+
+
+QUEUE_SIZE = 50
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
+) -> HTMLResponse:
+    """The caller's most urgent open findings, per team, and each team's counts by priority
+    and of SLAs breached."""
+    caller = viewer.active.principal
+    page = page_of_findings(session, caller, FindingFilter(), sort=Order.PRIORITY, limit=QUEUE_SIZE)
+    team_of = dict(
+        session.execute(
+            select(Service.name, Team.name)
+            .join(Team, Team.id == Service.team_id)
+            .where(caller.team_filter(Service.team_id))
+        ).all()
+    )
+    counts = session.execute(
+        select(
+            Team.name,
+            Finding.priority,
+            func.count(),
+            func.sum(case((Finding.sla_due < utcnow(), 1), else_=0)),
+        )
+        .join(Service, Service.id == Finding.service_id)
+        .join(Team, Team.id == Service.team_id)
+        .where(*findings.conditions(session, FindingFilter(), caller))
+        .group_by(Team.name, Finding.priority)
+    ).all()
+    teams: dict[str, dict[str, Any]] = {}
+    for team, priority, count, breached in counts:
+        entry = teams.setdefault(team, {"counts": {}, "breached": 0, "rows": []})
+        label = f"P{priority}" if priority is not None else "none"
+        entry["counts"][label] = entry["counts"].get(label, 0) + count
+        entry["breached"] += int(breached or 0)
+    for row in page.items:
+        team = team_of.get(row.service, "")
+        teams.setdefault(team, {"counts": {}, "breached": 0, "rows": []})["rows"].append(row)
+    return render(
+        request,
+        viewer,
+        "queue.html",
+        teams=dict(sorted(teams.items())),
+        priorities=[f"P{n}" for n in range(5)],
+        size=QUEUE_SIZE,
+    )
+
+
+@router.get("/intel")
+def intel_page(
+    request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
+) -> HTMLResponse:
+    if not may_see_feeds(viewer.active.principal):
+        raise HTTPException(403, "feed status is for admins, security and auditors")
+    return render(request, viewer, "intel.html", feeds=feed_rows(session))
 
 
 # --- administration -----------------------------------------------------------------------
