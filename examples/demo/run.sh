@@ -28,9 +28,19 @@ echo "Re-running one pipeline changes nothing; the finding reported by both Triv
 step shieldwall import "$reports/payments-api.trivy.json" --service payments-api --branch main --json
 
 step shieldwall findings summary
-for service in payments-api ledger identity web; do
-    step shieldwall findings list --service "$service" --limit 12
-done
+
+echo
+echo "Intelligence (demo excerpts in the publishers' formats; \`shieldwall intel sync\` downloads the real feeds):"
+step shieldwall intel load kev examples/demo/intel/kev.json
+step shieldwall intel load epss examples/demo/intel/epss.csv
+step shieldwall intel status
+
+echo
+echo "The queue: every open finding by priority (SSVC: exploitation, automatable, impact, the service's context):"
+step shieldwall findings list --limit 15
+top=$(shieldwall findings list --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+step shieldwall findings explain "$top"
+step shieldwall sla report
 
 echo
 echo "One login per role (demo passwords; a real installation gets its first admin from \`shieldwall serve\`):"
@@ -45,6 +55,15 @@ for entry in admin:admin@acme.example: security:sec@acme.example: manager:ana@ac
     logins="$logins$(printf '  %-9s %-20s %s' "$role" "$email" "$password")
 "
 done
+echo
+echo "An engineer asks to accept a finding's risk; the policy says who may approve it (not the requester):"
+accept=$(shieldwall findings list --service ledger --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)[-1]["id"])')
+exception=$(shieldwall exception request --finding "$accept" --reason "internal batch job; fix planned in Q1" \
+    --compensating-controls "no network path from outside" --expires "$(python3 -c 'import datetime; print(datetime.date.today() + datetime.timedelta(days=21))')" \
+    --as raj@acme.example)
+step shieldwall exception approve "$exception" --as sec@acme.example
+step shieldwall exception list
+
 token=$(shieldwall token create --name demo-ci --team payments --scope ingest --json |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 step shieldwall audit verify
