@@ -241,7 +241,7 @@ def rebuild_aliases(session: Session) -> int:
     wanted = {
         alias: canonical_vulnerability_id(group) for group in members.values() for alias in group
     }
-    stored = dict(session.execute(select(VulnAlias.alias, VulnAlias.group_key)).tuples().all())
+    stored = dict(session.execute(select(VulnAlias.alias, VulnAlias.group_key)).all())
     gone = [alias for alias in stored if alias not in wanted]
     if gone:
         for start in range(0, len(gone), _BATCH):

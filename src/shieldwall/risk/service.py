@@ -289,7 +289,7 @@ def risk_fields(
         query = select(RiskException.id, RiskException.uid).where(
             RiskException.id.in_(sorted(exception_ids))
         )
-        uids = dict(session.execute(query).tuples().all())
+        uids = dict(session.execute(query).all())
     out = {}
     for finding in findings:
         known = intel.get(tuple(finding.vulnerability_ids))

@@ -48,7 +48,13 @@ def next_clock(
     if previous is None:
         return Clock(priority, first_seen, first_seen + timedelta(days=days(priority)))
     if priority == previous.priority:
-        return previous
+        # A policy that shortens this priority's SLA applies to running clocks; one that
+        # lengthens it applies to clocks started afterwards.
+        return Clock(
+            priority,
+            previous.since,
+            min(previous.due, previous.since + timedelta(days=days(priority))),
+        )
     if priority < previous.priority:  # escalation
         return Clock(priority, now, min(previous.due, now + timedelta(days=days(priority))))
     if previous.due <= now:  # de-escalating a breached finding
