@@ -60,7 +60,7 @@ def remind_command(
 ) -> None:
     """End expired exceptions, then send the reminders due (before and on breach, before an
     exception expires) to the configured notifiers. Each reminder goes out once; run it
-    from cron or let `shieldwall worker` run it hourly."""
+    from cron, hourly for example."""
     settings = get_settings()
     policy = current_policy(settings.policy)
     notifiers = notifiers_from_urls(settings.notifiers)
