@@ -8,6 +8,7 @@ pages call the same helpers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -77,12 +78,10 @@ def decide(
     if not may_ever_decide(session, user):
         raise HTTPException(403, f"{user.email} may not decide on exceptions")
     policy = current_policy(settings.policy)
-    exception = service.get(session, uid, caller)
-    if exception.state == ExceptionState.REQUESTED:
-        refusal = service.may_decide(session, user, exception, policy)
-        if refusal is not None:
-            raise HTTPException(403, f"{user.email} may not decide on exception {uid}: {refusal}")
-    decided = service.decide(session, user, uid, approve=approve, note=note, policy=policy)
+    try:
+        decided = service.decide(session, user, uid, approve=approve, note=note, policy=policy)
+    except service.DecisionRefused as exc:
+        raise HTTPException(403, exc.message) from exc
     return service.exception_view(
         decided, decided.service.name, _finding_uid(session, decided), utcnow()
     )
@@ -156,40 +155,34 @@ class DecisionIn(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
 
 
-@router.post("/exceptions/{exception_id}/approve")
-def approve_exception(
-    exception_id: str,
-    caller: Reader,
-    db: Annotated[Database, Depends(database)],
-    settings: AppSettings,
-    body: DecisionIn | None = None,
-) -> dict[str, Any]:
-    """Approve: what it covers becomes ``accepted`` until it expires."""
-    with db.write() as session:
-        return decide(
-            session,
-            caller,
-            exception_id,
-            approve=True,
-            note=body.note if body else None,
-            settings=settings,
-        )
+def _decision(approve: bool) -> Callable[..., dict[str, Any]]:
+    """The approve and the reject route: the same call but for the decision."""
+
+    def route(
+        exception_id: str,
+        caller: Reader,
+        db: Annotated[Database, Depends(database)],
+        settings: AppSettings,
+        body: DecisionIn | None = None,
+    ) -> dict[str, Any]:
+        with db.write() as session:
+            return decide(
+                session,
+                caller,
+                exception_id,
+                approve=approve,
+                note=body.note if body else None,
+                settings=settings,
+            )
+
+    return route
 
 
-@router.post("/exceptions/{exception_id}/reject")
-def reject_exception(
-    exception_id: str,
-    caller: Reader,
-    db: Annotated[Database, Depends(database)],
-    settings: AppSettings,
-    body: DecisionIn | None = None,
-) -> dict[str, Any]:
-    with db.write() as session:
-        return decide(
-            session,
-            caller,
-            exception_id,
-            approve=False,
-            note=body.note if body else None,
-            settings=settings,
-        )
+router.post(
+    "/exceptions/{exception_id}/approve",
+    name="approve_exception",
+    description="Approve: what it covers becomes `accepted` until it expires.",
+)(_decision(approve=True))
+router.post(
+    "/exceptions/{exception_id}/reject", name="reject_exception", description="Reject a request."
+)(_decision(approve=False))

@@ -149,10 +149,9 @@ def list_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Exceptions, newest first, with their aging (expired ones are ended first)."""
-    policy = current_policy(get_settings().policy)
-    with database().write() as session:
-        service.expire(session, policy)
-    with database().read() as session:
+    db = database()
+    service.expire_due(db, current_policy(get_settings().policy))
+    with db.read() as session:
         rows = service.listing(session, states=state)
     emit(rows, _COLUMNS, fmt, title="Exceptions")
     if fmt is OutputFormat.TABLE:

@@ -37,6 +37,10 @@ AGING_DAYS = 90
 """Exceptions older than this are reported apart: the share a manager watches."""
 
 
+class DecisionRefused(InputError):
+    """The policy's decision rights do not let this person decide on this exception."""
+
+
 @dataclass(frozen=True)
 class Subject:
     """What an exception is for: one finding, or one rule in one service."""
@@ -195,7 +199,7 @@ def decide(
         raise InputError(f"exception {uid} is {exception.state}, not awaiting a decision")
     refusal = may_decide(session, user, exception, policy)
     if refusal is not None:
-        raise InputError(f"{user.email} may not decide on exception {uid}: {refusal}")
+        raise DecisionRefused(f"{user.email} may not decide on exception {uid}: {refusal}")
     if approve and exception.expires_at <= now:
         raise InputError(f"exception {uid} expired before it was approved; request it again")
     exception.state = (ExceptionState.APPROVED if approve else ExceptionState.REJECTED).value
@@ -261,12 +265,13 @@ def expire(session: Session, policy: Policy, now: datetime | None = None) -> lis
             )
         )
     )
+    if not ended:
+        return ended
     for exception in ended:
         exception.state = ExceptionState.EXPIRED.value
-        reopened = Finding.exception_id == exception.id
         session.execute(
             update(Finding)
-            .where(reopened, Finding.status == Status.ACCEPTED.value)
+            .where(Finding.exception_id == exception.id, Finding.status == Status.ACCEPTED.value)
             .values(
                 status=Status.OPEN.value,
                 status_source=Source.EXCEPTION.value,
@@ -277,15 +282,16 @@ def expire(session: Session, policy: Policy, now: datetime | None = None) -> lis
             )
             .execution_options(synchronize_session=False)
         )
-        if policy.exceptions.on_expiry == "restart":
-            reprioritize(session, policy, condition=reopened, now=now, restart=True)
-        session.execute(
-            update(Finding)
-            .where(reopened)
-            .values(exception_id=None)
-            .execution_options(synchronize_session=False)
-        )
         _audit(session, exception, "system", "exception.expired")
+    reopened = Finding.exception_id.in_([e.id for e in ended])
+    if policy.exceptions.on_expiry == "restart":
+        reprioritize(session, policy, condition=reopened, now=now, restart=True)
+    session.execute(
+        update(Finding)
+        .where(reopened)
+        .values(exception_id=None)
+        .execution_options(synchronize_session=False)
+    )
     return ended
 
 

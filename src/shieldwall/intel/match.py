@@ -10,7 +10,6 @@ match in one finding (the identity is the package and the vulnerability's canoni
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select, tuple_
@@ -35,16 +34,6 @@ from shieldwall.risk.policy import Policy
 
 TOOL = "shieldwall-intel"
 _CHUNK = 2000
-
-
-@dataclass(frozen=True)
-class _Known:
-    summary: str | None
-    details: str | None
-    aliases: tuple[str, ...]
-    cvss_score: float | None
-    cwe_ids: tuple[str, ...]
-    references: tuple[str, ...]
 
 
 def match_service(
@@ -108,7 +97,9 @@ def _components(session: Session, service_id: int, branch: str) -> list[RawCompo
     ]
 
 
-def _index(session: Session, components: Sequence[RawComponent]) -> tuple[Index, dict[str, _Known]]:
+def _index(
+    session: Session, components: Sequence[RawComponent]
+) -> tuple[Index, dict[str, Advisory]]:
     """Only the advisories of the components' packages are read."""
     keys = sorted(
         {
@@ -117,7 +108,7 @@ def _index(session: Session, components: Sequence[RawComponent]) -> tuple[Index,
         }
     )
     index = Index()
-    known: dict[str, _Known] = {}
+    known: dict[str, Advisory] = {}
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         rows = session.execute(
@@ -130,14 +121,7 @@ def _index(session: Session, components: Sequence[RawComponent]) -> tuple[Index,
         )
         for package, advisory in rows:
             index.add(advisory.vuln_id, _affected(package))
-            known[advisory.vuln_id] = _Known(
-                advisory.summary,
-                advisory.details,
-                tuple(advisory.aliases),
-                advisory.cvss_score,
-                tuple(advisory.cwe_ids),
-                tuple(advisory.references),
-            )
+            known[advisory.vuln_id] = advisory
     return index, known
 
 
@@ -158,7 +142,7 @@ def _affected(package: AdvisoryPackage) -> Affected:
 
 
 def _records(
-    components: Sequence[RawComponent], index: Index, known: dict[str, _Known]
+    components: Sequence[RawComponent], index: Index, known: dict[str, Advisory]
 ) -> Iterator[Record]:
     yield ToolRun(TOOL, version=utcnow().date().isoformat())
     for component in components:
@@ -169,7 +153,7 @@ def _records(
 
 
 def _finding(
-    component: RawComponent, advisory_id: str, fixed: str | None, known: _Known
+    component: RawComponent, advisory_id: str, fixed: str | None, known: Advisory
 ) -> RawFinding:
     ids = vulnerability_ids([advisory_id, *known.aliases])
     score = known.cvss_score

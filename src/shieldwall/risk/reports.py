@@ -9,7 +9,7 @@ send before and on breach and before an exception expires, each sent once (the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from shieldwall.risk.policy import Policy
 from shieldwall.risk.sla import SlaState, sla_status
 
 _ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
+_CHUNK = 5000
 
 
 def sla_report(
@@ -115,8 +116,39 @@ def reminders(
     """The notices due now, one per team and kind, each with the reminder keys it covers
     (recorded with ``mark_sent`` once it went out)."""
     now = now or utcnow()
-    sent = set(session.scalars(select(Reminder.key)))
+    due = [*_sla_candidates(session, policy, now), *_expiry_candidates(session, policy, now)]
+    keys = [c.key for c in due]
+    sent = {
+        key
+        for start in range(0, len(keys), _CHUNK)
+        for key in session.scalars(
+            select(Reminder.key).where(Reminder.key.in_(keys[start : start + _CHUNK]))
+        )
+    }
     batches: dict[tuple[str, str], _Batch] = {}
+    for candidate in due:
+        if candidate.key in sent:
+            continue
+        batch = batches.setdefault(
+            (candidate.kind, candidate.team), _Batch(candidate.kind, candidate.team)
+        )
+        batch.recipients.update(r for r in candidate.recipients if r)
+        batch.keys.append(candidate.key)
+        batch.lines.append(candidate.line)
+    return [(_notice(b, base_url), b.keys) for b in batches.values()]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    kind: str
+    team: str
+    key: str
+    """What the reminder is about and the date it warns of: sent once."""
+    recipients: tuple[str | None, ...]
+    line: str
+
+
+def _sla_candidates(session: Session, policy: Policy, now: datetime) -> Iterator[_Candidate]:
     soon = now + timedelta(days=policy.sla.remind_days_before)
     findings = session.execute(
         select(Finding, Service.name, Team.name, Person.email)
@@ -129,16 +161,17 @@ def reminders(
     for finding, service, team, manager in findings:
         assert finding.sla_due is not None
         kind = "sla_breached" if finding.sla_due <= now else "sla_due_soon"
-        key = f"{kind}:{finding.uid}:{finding.sla_due.date().isoformat()}"
-        if key in sent:
-            continue
-        batch = batches.setdefault((kind, team), _Batch(kind, team))
-        batch.recipients.update([manager] if manager else [])
-        batch.keys.append(key)
-        batch.lines.append(
-            f"P{finding.priority} {finding.uid} on {service}, due "
-            f"{finding.sla_due.date().isoformat()}: {finding.title[:120]}"
+        due = finding.sla_due.date().isoformat()
+        yield _Candidate(
+            kind,
+            team,
+            f"{kind}:{finding.uid}:{due}",
+            (manager,),
+            f"P{finding.priority} {finding.uid} on {service}, due {due}: {finding.title[:120]}",
         )
+
+
+def _expiry_candidates(session: Session, policy: Policy, now: datetime) -> Iterator[_Candidate]:
     expiring = session.execute(
         select(RiskException, Service.name, Team.name, Person.email)
         .join(Service, Service.id == RiskException.service_id)
@@ -153,17 +186,14 @@ def reminders(
     for exception, service, team, manager in expiring:
         expired = exception.state == ExceptionState.EXPIRED
         kind = "exception_expired" if expired else "exception_expiring"
-        key = f"{kind}:{exception.uid}"
-        if key in sent:
-            continue
-        batch = batches.setdefault((kind, team), _Batch(kind, team))
-        batch.recipients.update(r for r in (manager, exception.requested_by) if r)
-        batch.keys.append(key)
-        batch.lines.append(
+        yield _Candidate(
+            kind,
+            team,
+            f"{kind}:{exception.uid}",
+            (manager, exception.requested_by),
             f"exception {exception.uid} on {service} "
-            f"{'expired' if expired else 'expires'} {exception.expires_at.date().isoformat()}"
+            f"{'expired' if expired else 'expires'} {exception.expires_at.date().isoformat()}",
         )
-    return [(_notice(b, base_url), b.keys) for b in batches.values()]
 
 
 _SUBJECTS = {

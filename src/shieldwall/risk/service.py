@@ -9,7 +9,7 @@ policy in force before anything reads them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -68,7 +68,6 @@ class Prioritizer:
         self.policy = policy
         self.now = now or utcnow()
         self._services: dict[int, ServiceContext] = {}
-        self._tiers: dict[int, int] = {}
         self._memo: dict[tuple[FindingFacts, int], Assessment] = {}
 
     def context(self, service_id: int) -> ServiceContext:
@@ -77,7 +76,6 @@ class Prioritizer:
             service = self.session.get(Service, service_id)
             assert service is not None
             known = self._services[service_id] = service_context(service)
-            self._tiers[service_id] = service.tier
         return known
 
     def intel(self, rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], VulnIntel]:
@@ -102,13 +100,9 @@ class Prioritizer:
             found = self._memo[key] = assess(facts, self.context(service_id), self.policy)
         return found
 
-    def context_tier(self, finding: Finding) -> int:
-        self.context(finding.service_id)
-        return self._tiers[finding.service_id]
-
-    def days(self, service_id: int) -> Any:
-        self.context(service_id)
-        tier = self._tiers[service_id]
+    def days(self, service_id: int) -> Callable[[Priority], int]:
+        """The SLA days of each priority on the service's tier."""
+        tier = self.context(service_id).tier
         return lambda priority: self.policy.sla.days_for(priority, tier)
 
     def stamp_new(self, rows: Sequence[MutableMapping[str, Any]], service_id: int) -> None:
@@ -230,37 +224,39 @@ class Refresh:
 def refresh(session: Session, policy: Policy) -> Refresh | None:
     """Bring stored priorities in line with the policy in force: everything after a policy
     change, else only findings never prioritised (imported before this version)."""
-    state = session.get(RiskState, _POLICY_KEY)
-    if state is None or state.value != policy.digest:
-        changed = reprioritize(session, policy)
-        now = utcnow()
-        if state is None:
-            session.add(RiskState(name=_POLICY_KEY, value=policy.digest, updated_at=now))
-        else:
-            state.value, state.updated_at = policy.digest, now
-        return Refresh("policy changed" if state is not None else "first prioritisation", changed)
-    if session.scalar(select(_unprioritised())):
+    reason = _stale(session, policy)
+    if reason is None:
+        return None
+    if reason == _UNPRIORITISED:
         return Refresh(
-            "findings without a priority",
-            reprioritize(session, policy, condition=_FINDINGS.c.urgency.is_(None)),
+            reason, reprioritize(session, policy, condition=_FINDINGS.c.urgency.is_(None))
         )
-    return None
+    changed = reprioritize(session, policy)
+    session.merge(RiskState(name=_POLICY_KEY, value=policy.digest, updated_at=utcnow()))
+    return Refresh(reason, changed)
 
 
 def needs_refresh(session: Session, policy: Policy) -> bool:
     """Whether ``refresh`` has work to do (checked in a read transaction, so that readers
     only open a write transaction when they must)."""
+    return _stale(session, policy) is not None
+
+
+_UNPRIORITISED = "findings without a priority"
+
+
+def _stale(session: Session, policy: Policy) -> str | None:
+    """Why the stored priorities are not those of ``policy``, or None when they are."""
     state = session.get(RiskState, _POLICY_KEY)
-    if state is None or state.value != policy.digest:
-        return True
-    return bool(session.scalar(select(_unprioritised())))
-
-
-def _unprioritised() -> Any:
-    return exists().where(
+    if state is None:
+        return "first prioritisation"
+    if state.value != policy.digest:
+        return "policy changed"
+    unprioritised = exists().where(
         _FINDINGS.c.status.in_(sorted(s.value for s in PRIORITISED)),
         _FINDINGS.c.urgency.is_(None),
     )
+    return _UNPRIORITISED if session.scalar(select(unprioritised)) else None
 
 
 def with_vulnerabilities() -> Any:
@@ -349,7 +345,7 @@ def explain(
         finding.status, finding.sla_due, finding.fixed_at, now, policy.sla.remind_days_before
     )
     if finding.sla_due is not None and finding.priority is not None:
-        days = policy.sla.days_for(Priority(finding.priority), prioritizer.context_tier(finding))
+        days = prioritizer.days(finding.service_id)(Priority(finding.priority))
         text = f"SLA {days} days for P{finding.priority}: due {finding.sla_due.date().isoformat()}"
         if status.days_overdue:
             text += f", {status.days_overdue} days overdue"

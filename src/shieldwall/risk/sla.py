@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from shieldwall.findings.vocabulary import ACTIVE_STATUSES, Status
 from shieldwall.risk.policy import Priority
 
 
@@ -84,12 +85,12 @@ def sla_status(
 ) -> SlaStatus:
     if due is None:
         return SlaStatus(SlaState.NONE, 0, 0)
-    if status == "fixed":
+    if status == Status.FIXED:
         late = fixed_at is not None and fixed_at > due
         return SlaStatus(SlaState.MISSED if late else SlaState.MET, 0, 0)
-    if status == "accepted":
+    if status == Status.ACCEPTED:
         return SlaStatus(SlaState.ACCEPTED, 0, 0)
-    if status not in ("open", "reopened"):
+    if status not in ACTIVE_STATUSES:
         return SlaStatus(SlaState.NONE, 0, 0)
     if due <= now:
         return SlaStatus(SlaState.BREACHED, (now - due).days + (1 if (now - due).seconds else 0), 0)
