@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -180,15 +181,19 @@ def execute_many(session: Session, statement: Any, rows: Sequence[Mapping[str, A
 
 
 def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A bind processor that converts each distinct list of strings once per statement: the
-    rows of a batch mostly repeat a few (no CWE, the same tool), and ``json.dumps`` of a
-    short list costs more than inserting it."""
-    seen: dict[tuple[Any, ...], Any] = {}
+    """A bind processor that converts each distinct list of strings, or time, once per
+    statement: the rows of a batch mostly repeat a few (no CWE, the same tool; the instant of
+    the import, a due date per priority), and ``json.dumps`` of a short list, or a time zone
+    conversion, costs more than inserting the value."""
+    seen: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
-        if type(value) is not list or not all(type(item) is str for item in value):
+        if type(value) is datetime:
+            key: Any = value
+        elif type(value) is list and all(type(item) is str for item in value):
+            key = tuple(value)
+        else:
             return process(value)
-        key = tuple(value)
         found = seen.get(key)
         if found is None:
             found = seen[key] = process(value)

@@ -109,10 +109,17 @@ class Prioritizer:
         """Priority and a fresh clock for new findings first seen now."""
         intel = self.intel(rows)
         days = self.days(service_id)
+        # New rows share the instant, so equal assessments get equal values: built once.
+        stamped: dict[Assessment, dict[str, Any]] = {}
         for row in rows:
             result = self.assess(row, service_id, intel)
-            clock = next_clock(None, result.priority, now=self.now, first_seen=self.now, days=days)
-            row.update(_values(result, clock))
+            values = stamped.get(result)
+            if values is None:
+                clock = next_clock(
+                    None, result.priority, now=self.now, first_seen=self.now, days=days
+                )
+                values = stamped[result] = _values(result, clock)
+            row.update(values)
 
     def restamp(
         self,
