@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,13 @@ SHARED_DATA = Path(os.environ.get("SHIELDWALL_SHARED_DATA", REPO.parent / "share
 POSTGRES_URL = os.environ.get(
     "SHIELDWALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_scheduled_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers started by tests run no scheduled reminders at the top of the hour (a test
+    crossing it would see findings change under it); the tests of the schedule set it."""
+    monkeypatch.setenv("SHIELDWALL_REMINDERS_CRON", "")
 
 
 def unavailable(reason: str) -> None:
@@ -60,12 +68,9 @@ def parse_file(path: Path, fmt: str = "auto") -> list[Record]:
     return list(registry.resolve(source, fmt).parse(source))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shieldwall.db'}"
-        return
-    request.applymarker(pytest.mark.postgres)
+@contextmanager
+def _postgres_schema() -> Iterator[str]:
+    """The URL of a fresh schema on the test PostgreSQL server, dropped afterwards."""
     schema = f"t_{secrets.token_hex(6)}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -83,21 +88,40 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shieldwall.db'}"
+        return
+    request.applymarker(pytest.mark.postgres)
+    with _postgres_schema() as url:
+        yield url
+
+
+def _migrated(url: str) -> Iterator[Database]:
+    database = Database(url)
     upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    yield from _migrated(database_url)
 
 
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     """For tests about SQLite itself, and pure-logic tests that need some store."""
-    database = Database(f"sqlite:///{tmp_path / 'shieldwall.db'}")
-    upgrade(database)
-    yield database
-    database.dispose()
+    yield from _migrated(f"sqlite:///{tmp_path / 'shieldwall.db'}")
+
+
+@pytest.fixture
+def postgres_db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """For tests about what only PostgreSQL installations have (the job queue)."""
+    request.applymarker(pytest.mark.postgres)
+    with _postgres_schema() as url:
+        yield from _migrated(url)
 
 
 @dataclass
@@ -170,3 +194,13 @@ def sqlite_cli(
     tmp_path: Path,
 ) -> Cli:
     return Cli(capsys, monkeypatch, sqlite_db.url, tmp_path / "home")
+
+
+@pytest.fixture
+def postgres_cli(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    postgres_db: Database,
+    tmp_path: Path,
+) -> Cli:
+    return Cli(capsys, monkeypatch, postgres_db.url, tmp_path / "home")

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+from croniter import croniter
 from platformdirs import user_data_path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -115,6 +116,20 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         default=None, description="the server's public URL, used for links in notifications"
     )
+
+    reminders_cron: str = Field(
+        default="0 * * * *",
+        description="when `shieldwall serve` (SQLite) or `shieldwall worker` (PostgreSQL) end"
+        " expired exceptions and send reminders: a cron expression, empty to turn it off",
+    )
+
+    @field_validator("reminders_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        value = value.strip()
+        if value and not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression (five fields: m h dom mon dow)")
+        return value
 
     @field_validator("notifiers", mode="before")
     @classmethod

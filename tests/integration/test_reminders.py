@@ -1,11 +1,13 @@
-"""`shieldwall sla remind` end to end: a breached finding reaches a real local webhook
-receiver once, and an expiring exception reminds its requester."""
+"""Reminders end to end: a breached finding reaches a real local webhook receiver once, an
+expiring exception reminds its requester, and the server (SQLite) and the workers
+(PostgreSQL) send them on their schedule without cron."""
 
 from __future__ import annotations
 
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,9 +17,12 @@ import pytest
 from sqlalchemy import update
 
 from shieldwall.clock import utcnow
+from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.findings.models import Finding
+from shieldwall.jobs import REMINDERS_TASK, ThreadJobs, queue_app
 from tests.conftest import Cli, fixture
+from tests.server import drain_queue
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -44,9 +49,8 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, object]
     server.shutdown()
 
 
-def test_a_breached_finding_is_reminded_once(
-    cli: Cli, db: Database, receiver: list[dict[str, object]]
-) -> None:
+def _breach_one(cli: Cli, db: Database) -> str:
+    """Import a report and move its first finding's SLA two days into the past."""
     cli.ok("inventory", "import", fixture("inventory", "org.yaml"))
     cli.ok("import", fixture("reports", "gitleaks", "v8.json"), "--service", "payments-api")
     [first, *_] = json.loads(cli.ok("findings", "list", "--format", "json").out)
@@ -56,10 +60,17 @@ def test_a_breached_finding_is_reminded_once(
             .where(Finding.uid == first["id"])
             .values(sla_due=utcnow() - timedelta(days=2))
         )
+    return str(first["id"])
+
+
+def test_a_breached_finding_is_reminded_once(
+    cli: Cli, db: Database, receiver: list[dict[str, object]]
+) -> None:
+    breached = _breach_one(cli, db)
 
     cli.ok("sla", "remind")
     [notice] = [n for n in receiver if n["kind"] == "sla_breached"]
-    assert first["id"] in str(notice["body"])
+    assert breached in str(notice["body"])
     assert "breached their SLA" in str(notice["subject"])
 
     cli.ok("sla", "remind")
@@ -106,3 +117,54 @@ def test_an_expiring_exception_reminds_its_requester(
     [notice] = [n for n in receiver if n["kind"] == "exception_expiring"]
     assert exception in str(notice["body"])
     assert notice["fields"] == {"team": "growth", "count": "1"}
+
+
+def test_the_sqlite_server_sends_reminders_on_its_schedule(
+    sqlite_cli: Cli,
+    sqlite_db: Database,
+    receiver: list[dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = sqlite_db
+    breached = _breach_one(sqlite_cli, db)
+    monkeypatch.setenv("SHIELDWALL_REMINDERS_CRON", "* * * * * */1")  # every second
+
+    jobs = ThreadJobs(db, Settings())
+    try:
+        deadline = time.monotonic() + 20
+        while not receiver and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.5)  # two more ticks: the reminder must not go out again
+    finally:
+        jobs.close()
+
+    [notice] = receiver
+    assert notice["kind"] == "sla_breached"
+    assert breached in str(notice["body"])
+
+
+def test_postgresql_workers_run_reminders_as_a_periodic_task(
+    postgres_cli: Cli,
+    postgres_db: Database,
+    receiver: list[dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = postgres_db
+    breached = _breach_one(postgres_cli, db)
+    monkeypatch.setenv("SHIELDWALL_REMINDERS_CRON", "30 6 * * *")
+    settings = Settings()
+    app = queue_app(db, settings)
+    [periodic] = app.periodic_registry.periodic_tasks.values()
+    assert (periodic.task.name, periodic.cron) == (REMINDERS_TASK, "30 6 * * *")
+
+    # What the periodic deferrer does at 06:30, then a worker takes the job.
+    with app.open():
+        app.configure_task(REMINDERS_TASK).defer(timestamp=int(time.time()))
+    drain_queue(db, settings)
+
+    [notice] = receiver
+    assert breached in str(notice["body"])
+
+
+def test_no_schedule_means_no_periodic_task(postgres_db: Database) -> None:
+    assert not queue_app(postgres_db, Settings(reminders_cron="")).periodic_registry.periodic_tasks

@@ -9,11 +9,10 @@ import yaml
 from rich.console import Console
 
 from shieldwall.config import get_settings
-from shieldwall.exceptions import service as exceptions
-from shieldwall.notify import notifiers_from_urls, send_all
 from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.risk.policy import current_policy, default_policy_text
-from shieldwall.risk.reports import mark_sent, reminders, sla_report
+from shieldwall.risk.reminding import run_reminders
+from shieldwall.risk.reports import sla_report
 from shieldwall.risk.service import current_priorities
 from shieldwall.runtime import database
 
@@ -59,26 +58,18 @@ def remind_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print; send nothing.")] = False,
 ) -> None:
     """End expired exceptions, then send the reminders due (before and on breach, before an
-    exception expires) to the configured notifiers. Each reminder goes out once; run it
-    from cron, hourly for example."""
+    exception expires) to the configured notifiers. Each reminder goes out once. `shieldwall
+    serve` (SQLite) and `shieldwall worker` (PostgreSQL) run the same on the schedule
+    SHIELDWALL_REMINDERS_CRON; this command is for installations without either, from cron."""
     settings = get_settings()
-    policy = current_policy(settings.policy)
-    notifiers = notifiers_from_urls(settings.notifiers)
-    if not notifiers and not dry_run:
+    if not settings.notifiers and not dry_run:
         console.print("no notifiers configured (SHIELDWALL_NOTIFIERS): printing instead")
-    db = database()
-    current_priorities(db, policy)
-    with db.write() as session:
-        for ended in exceptions.expire(session, policy):
-            console.print(f"exception {ended.uid} expired", markup=False)
-        due = reminders(session, policy, settings.base_url)
-        for notice, keys in due:
-            if dry_run or not notifiers:
-                typer.echo(f"{notice.kind}: {notice.subject}\n{notice.body}\n")
-                continue
-            failures = send_all(notifiers, notice)
-            for failure in failures:
-                console.print(f"not sent: {failure}", markup=False)
-            if len(failures) < len(notifiers):
-                mark_sent(session, keys)
-        console.print(f"{len(due)} reminder(s)", markup=False)
+    run = run_reminders(database(), settings, dry_run=dry_run)
+    for uid in run.expired:
+        console.print(f"exception {uid} expired", markup=False)
+    if not run.sent:
+        for notice in run.due:
+            typer.echo(f"{notice.kind}: {notice.subject}\n{notice.body}\n")
+    for failure in run.failures:
+        console.print(f"not sent: {failure}", markup=False)
+    console.print(f"{len(run.due)} reminder(s)", markup=False)
