@@ -96,8 +96,8 @@ def _trend(session: Session, scope: list[Any], fixed: Any, open_now: int) -> lis
     separately, so this is the scanners' view of the backlog.)"""
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     days = [midnight - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
-    opened = _per_day(session, Finding.first_seen, scope, days)
-    closed = _per_day(session, Finding.fixed_at, [*scope, fixed], days)
+    opened = per_day(session, Finding.first_seen, scope, days)
+    closed = per_day(session, Finding.fixed_at, [*scope, fixed], days)
     points: list[tuple[date, int]] = []
     level = open_now
     for index in range(len(days) - 1, -1, -1):
@@ -106,7 +106,7 @@ def _trend(session: Session, scope: list[Any], fixed: Any, open_now: int) -> lis
     return points[::-1]
 
 
-def _per_day(session: Session, column: Any, scope: list[Any], days: list[datetime]) -> list[int]:
+def per_day(session: Session, column: Any, scope: list[Any], days: list[datetime]) -> list[int]:
     """How many rows ``column`` dates on each day: one index range count per day, in one
     statement (a GROUP BY on the day would sort every row it groups)."""
     bounds = [*days, days[-1] + timedelta(days=1)]

@@ -44,6 +44,8 @@ from shieldwall.ingest.queued import import_view, visible_imports
 from shieldwall.intel.api import feed_rows, may_see_feeds
 from shieldwall.inventory.models import Service, Team
 from shieldwall.inventory.service import service_snapshot, visible_service
+from shieldwall.risk.burndown import burndown
+from shieldwall.web.charts import burndown_chart, trend_chart
 from shieldwall.web.deps import SESSION_COOKIE, app_settings, database, reading, web_session
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, each, paginate
 
@@ -239,29 +241,8 @@ def home(
         "home.html",
         figures=figures,
         severities=[s.value for s in Severity],
-        chart=_chart(figures.trend),
+        chart=trend_chart(figures.trend),
     )
-
-
-def _chart(points: list[tuple[date, int]]) -> dict[str, Any]:
-    """The trend as SVG coordinates (drawn by the template: no script, no inline style)."""
-    width, height, pad = 720, 200, 30
-    top = max((count for _, count in points), default=0) or 1
-    step = (width - 2 * pad) / max(len(points) - 1, 1)
-    coords = [
-        (pad + i * step, height - pad - (count / top) * (height - 2 * pad))
-        for i, (_, count) in enumerate(points)
-    ]
-    return {
-        "width": width,
-        "height": height,
-        "pad": pad,
-        "top": top,
-        "line": " ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
-        "first": points[0][0].isoformat() if points else "",
-        "last": points[-1][0].isoformat() if points else "",
-        "latest": points[-1][1] if points else 0,
-    }
 
 
 @router.get("/services")
@@ -593,12 +574,18 @@ QUEUE_SIZE = 50
 
 @router.get("/queue")
 def queue_page(
-    request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+    team: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """The caller's most urgent open findings, per team, and each team's counts by priority
-    and of SLAs breached."""
+    """The caller's most urgent open findings, per team (or of one ``team``), each team's
+    counts by priority and of SLAs breached, and the SLA burn-down of them all."""
     caller = viewer.active.principal
-    page = page_of_findings(session, caller, FindingFilter(), sort=Order.PRIORITY, limit=QUEUE_SIZE)
+    teams_only = (team,) if team else ()
+    page = page_of_findings(
+        session, caller, FindingFilter(teams=teams_only), sort=Order.PRIORITY, limit=QUEUE_SIZE
+    )
     team_of = dict(
         session.execute(
             select(Service.name, Team.name)
@@ -615,25 +602,29 @@ def queue_page(
         )
         .join(Service, Service.id == Finding.service_id)
         .join(Team, Team.id == Service.team_id)
-        .where(*findings.conditions(session, FindingFilter(), caller))
+        .where(*findings.conditions(session, FindingFilter(teams=teams_only), caller))
         .group_by(Team.name, Finding.priority)
     ).all()
     teams: dict[str, dict[str, Any]] = {}
-    for team, priority, count, breached in counts:
-        entry = teams.setdefault(team, {"counts": {}, "breached": 0, "rows": []})
+    for name, priority, count, breached in counts:
+        entry = teams.setdefault(name, {"counts": {}, "breached": 0, "rows": []})
         label = f"P{priority}" if priority is not None else "none"
         entry["counts"][label] = entry["counts"].get(label, 0) + count
         entry["breached"] += int(breached or 0)
     for row in page.items:
-        team = team_of.get(row.service, "")
-        teams.setdefault(team, {"counts": {}, "breached": 0, "rows": []})["rows"].append(row)
+        name = team_of.get(row.service, "")
+        teams.setdefault(name, {"counts": {}, "breached": 0, "rows": []})["rows"].append(row)
+    scope = findings.conditions(session, FindingFilter(statuses=(), teams=teams_only), caller)
     return render(
         request,
         viewer,
         "queue.html",
+        team=team,
+        all_teams=sorted(set(team_of.values())),
         teams=dict(sorted(teams.items())),
         priorities=[f"P{n}" for n in range(5)],
         size=QUEUE_SIZE,
+        chart=burndown_chart(burndown(session, scope)),
     )
 
 
