@@ -110,6 +110,9 @@ def test_an_engineer_requests_and_security_approves(
     listed = engineer.get("/api/v1/exceptions", params={"state": "requested"}).json()
     assert [x["id"] for x in listed["items"]] == [exception["id"]]
     assert listed["aging"]["awaiting_decision"] == 1
+    twice = ask(engineer, eng, finding)
+    assert twice.status_code == 400
+    assert f"exception {exception['id']} for this is already awaiting a decision" in twice.text
 
     security, sec = person("sec@example.com", Role.SECURITY, None)
     approved = security.post(

@@ -74,6 +74,18 @@ def request(
     expires_at = datetime.combine(expires, time(23, 59, 59), tzinfo=UTC)
     if expires_at <= now:
         raise InputError(f"the expiry date {expires.isoformat()} is not in the future")
+    pending = session.scalar(
+        select(RiskException.uid).where(
+            RiskException.service_id == service.id,
+            RiskException.state == ExceptionState.REQUESTED.value,
+            RiskException.finding_id == finding.id
+            if finding
+            else RiskException.rule_id == subject.rule,
+        )
+    )
+    if pending is not None:
+        # One request at a time: two would split the decision (and the approver's attention).
+        raise InputError(f"exception {pending} for this is already awaiting a decision")
     priority = _priority(session, service, finding, subject.rule)
     longest = policy.exceptions.longest(priority)
     if expires_at - now > timedelta(days=longest):

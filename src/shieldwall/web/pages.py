@@ -129,12 +129,18 @@ def _require(viewer: Viewing, action: Action) -> None:
 def render(
     request: Request, viewer: Viewing | None, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    headers = {"cache-control": "no-store"}
+    if request.method != "GET":
+        # A form answered in place (a refusal, an error): htmx's boosted form would put the
+        # form's action in the address bar, where a reload is a GET the route does not have.
+        # The address stays that of the page the form was on.
+        headers["HX-Push-Url"] = "false"
     return templates.TemplateResponse(
         request,
         template,
         {"viewer": viewer, "request": request, **context},
         status_code=status,
-        headers={"cache-control": "no-store"},
+        headers=headers,
     )
 
 
