@@ -74,6 +74,9 @@ def load_yaml(path: Path, text: str) -> LocatedDocument:
         ) from exc
     except yaml.YAMLError as exc:
         raise InputError.in_file(path, f"not valid YAML: {exc}") from exc
+    except RecursionError:
+        # PyYAML's composer recurses once per level: a hostile file nests past the stack.
+        raise InputError.in_file(path, f"nested deeper than {MAX_DEPTH} levels") from None
     document = LocatedDocument(path, None)
     if root is None:
         return document

@@ -82,6 +82,13 @@ def test_deeply_nested_json_bomb(org: Cli, tmp_path: Path) -> None:
     assert "nested deeper than" in refused(org, write(tmp_path, "hidden.sarif", hidden.encode()))
 
 
+def test_deeply_nested_yaml_inventory(org: Cli, tmp_path: Path) -> None:
+    bomb = write(tmp_path, "org.yaml", b"teams: " + b"[" * 50_000 + b"]" * 50_000)
+    result = org("inventory", "import", bomb)
+    assert result.code == 2
+    assert result.err == f"error: {bomb}: nested deeper than 50 levels\n"
+
+
 def test_xml_where_json_is_expected(org: Cli, tmp_path: Path) -> None:
     xml = write(tmp_path, "report.xml", b'<?xml version="1.0"?><report><issue/></report>')
     assert "expected JSON for sarif, found XML" in refused(org, xml, "--format", "sarif")
