@@ -18,7 +18,7 @@ from typing import Annotated
 
 from croniter import croniter
 from platformdirs import user_data_path
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -117,6 +117,14 @@ class Settings(BaseSettings):
         default=None, description="the server's public URL, used for links in notifications"
     )
 
+    server_url: str | None = Field(
+        default=None,
+        description="a Shieldwall server: `scan --upload` sends its report there (with"
+        " SHIELDWALL_TOKEN) rather than into the local store",
+    )
+    token: SecretStr | None = Field(
+        default=None, description="an API token for server_url (the ingest scope is enough)"
+    )
     reminders_cron: str = Field(
         default="0 * * * *",
         description="when `shieldwall serve` (SQLite) or `shieldwall worker` (PostgreSQL) end"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from shieldwall.errors import InputError
 from tests.conftest import FIXTURES, parse_file
+from tests.mutate import paths, replace
 
 JSON_FIXTURES = sorted(
     p
@@ -34,26 +35,6 @@ values = st.recursive(
     ),
     max_leaves=8,
 )
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node[:5]):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
-def _replace(node: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    head, *rest = path
-    copy = dict(node) if isinstance(node, dict) else list(node)
-    copy[head] = _replace(copy[head], tuple(rest), value)
-    return copy
 
 
 def _documents(path: Path) -> list[Any]:
@@ -82,8 +63,8 @@ def _check(tmp: Path, content: bytes, fmt: str) -> None:
 def test_structural_mutations(report: Path, tmp_path: Path, data: st.DataObject) -> None:
     documents = _documents(report)
     index = data.draw(st.integers(0, len(documents) - 1))
-    target = data.draw(st.sampled_from(_paths(documents[index])))
-    documents[index] = _replace(documents[index], target, data.draw(values))
+    target = data.draw(st.sampled_from(paths(documents[index])))
+    documents[index] = replace(documents[index], target, data.draw(values))
     content = "\n".join(json.dumps(d) for d in documents).encode()
     fmt = report.parent.name  # fixtures live in a folder named after their format
     _check(tmp_path / report.name, content, fmt)

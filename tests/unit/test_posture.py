@@ -571,7 +571,7 @@ def test_a_malformed_workflow_is_reported_with_its_line_and_the_others_still_che
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("[" * 5000 + "]" * 5000, "nested deeper than"),
         ("on: push\njobs: !!python/object:os.system {}\n", "unsupported value"),
         ("- on: push\n", "not a workflow"),
         ("on: push\non: pull_request\n", "duplicate key"),

@@ -362,6 +362,21 @@ def package_component(
     )
 
 
+def component_from_purl(value: object) -> RawComponent | None:
+    """The component a purl names, its name as the ecosystem writes it (Maven
+    ``group:artifact``, npm ``@scope/name``, Go ``host/path/name``); None when it does not
+    parse."""
+    parsed = parse_purl(value)
+    if parsed is None or not parsed.name:
+        return None
+    # A distribution is the namespace of an OS package, not part of its name.
+    group = None if parsed.type in OS_PURL_TYPES else parsed.namespace
+    name = parsed.name
+    if group:
+        name = f"{group}:{name}" if parsed.type == "maven" else f"{group}/{name}"
+    return package_component(name, parsed.version, str(value).strip())
+
+
 def ecosystem_of(purl: PackageURL | None, fallback: str | None = None) -> str | None:
     if purl is not None:
         return PURL_ECOSYSTEMS.get(purl.type, purl.type)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import re
 import tempfile
 import zipfile
@@ -24,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shieldwall.atomic import atomic_file
 from shieldwall.clock import isoformat, utcnow
 from shieldwall.errors import InputError
 from shieldwall.intel import store
@@ -39,26 +39,22 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 def export_bundle(session: Session, path: Path) -> dict[str, int]:
     """Write the bundle next to ``path`` and move it into place when complete."""
     counts: dict[str, int] = {}
-    handle, temporary = tempfile.mkstemp(prefix=".bundle-", dir=path.parent or Path())
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as bundle:
-            counts["osv"] = _write_osv(session, bundle)
-            kev = list(session.scalars(select(KevEntry).order_by(KevEntry.cve_id)))
-            bundle.writestr("kev.json", json.dumps(_kev_document(session, kev), indent=1))
-            counts["kev"] = len(kev)
-            counts["epss"] = _write_epss(session, bundle)
-            manifest = {
-                "format": FORMAT,
-                "version": VERSION,
-                "created": isoformat(utcnow()),
-                "records": counts,
-            }
-            bundle.writestr("manifest.json", json.dumps(manifest, indent=1))
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_file(path, binary=True) as out,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle,
+    ):
+        counts["osv"] = _write_osv(session, bundle)
+        kev = list(session.scalars(select(KevEntry).order_by(KevEntry.cve_id)))
+        bundle.writestr("kev.json", json.dumps(_kev_document(session, kev), indent=1))
+        counts["kev"] = len(kev)
+        counts["epss"] = _write_epss(session, bundle)
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created": isoformat(utcnow()),
+            "records": counts,
+        }
+        bundle.writestr("manifest.json", json.dumps(manifest, indent=1))
     return counts
 
 

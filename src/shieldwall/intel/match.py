@@ -46,7 +46,7 @@ def match_service(
     components = _components(session, service.id, branch)
     if not components:
         return None
-    index, known = _index(session, components)
+    index, known = advisory_index(session, components)
     request = ImportRequest(
         path=Path("advisory-match"), service=service.name, branch=branch, actor="intel:match"
     )
@@ -97,7 +97,7 @@ def _components(session: Session, service_id: int, branch: str) -> list[RawCompo
     ]
 
 
-def _index(
+def advisory_index(
     session: Session, components: Sequence[RawComponent]
 ) -> tuple[Index, dict[str, Advisory]]:
     """Only the advisories of the components' packages are read."""
@@ -149,10 +149,12 @@ def _records(
         # _components selects only components with both.
         ecosystem, version = component.ecosystem or "", component.version or ""
         for match in index.match(ecosystem, component.name, version):
-            yield _finding(component, match.advisory_id, match.fixed, known[match.advisory_id])
+            yield advisory_finding(
+                component, match.advisory_id, match.fixed, known[match.advisory_id]
+            )
 
 
-def _finding(
+def advisory_finding(
     component: RawComponent, advisory_id: str, fixed: str | None, known: Advisory
 ) -> RawFinding:
     ids = vulnerability_ids([advisory_id, *known.aliases])

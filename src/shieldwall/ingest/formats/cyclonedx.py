@@ -22,12 +22,11 @@ from shieldwall.findings.vocabulary import Kind, Severity, Status
 from shieldwall.ingest import jsonstream
 from shieldwall.ingest.formats import cyclonedx_xml
 from shieldwall.ingest.normalize import (
-    OS_PURL_TYPES,
+    component_from_purl,
     cvss_score,
     cwe_ids,
     kind_for_package,
     package_component,
-    parse_purl,
     severity_from_score,
     severity_from_text,
     tool_name,
@@ -238,12 +237,7 @@ class _Bom:
             found = self._by_ref.get(ref)
             if found is not None:
                 return found
-        parsed = parse_purl(ref)
-        if parsed is None:
-            return None
-        # A distribution is the namespace of an OS package, not part of its name.
-        group = None if parsed.type in OS_PURL_TYPES else parsed.namespace
-        return _component(_qualified_name(parsed.name, group, parsed.type), parsed.version, ref)
+        return component_from_purl(ref)
 
 
 def _component(

@@ -15,6 +15,7 @@ from shieldwall.findings.vocabulary import Kind, Severity, Status
 from shieldwall.ingest import jsonstream
 from shieldwall.ingest.normalize import (
     build_purl,
+    component_from_purl,
     cwe_ids,
     kind_for_package,
     normalize_path,
@@ -105,7 +106,7 @@ DEPENDENCY_TOOLS = frozenset(
         "retire.js",
         "blackduck",
         "dependabot",
-        "shieldwall-dependencies",
+        "shieldwall-deps",
     }
 )
 WEB_TOOLS = frozenset({"zap", "owasp-zap", "burp", "burp-suite", "nuclei", "nikto", "arachni"})
@@ -135,6 +136,11 @@ class SarifFormat:
         runs = [_Run(run) for run in sequence(document.get("runs"))]
         for run in runs:
             yield ToolRun(run.tool, run.version)
+            # Shieldwall's dependency run lists every locked package, vulnerable or not.
+            for purl in strings(dig(run.properties, "components")):
+                component = component_from_purl(purl)
+                if component is not None:
+                    yield component
         for (run_index,), result in jsonstream.objects(source, "runs.item.results.item"):
             if 0 <= run_index < len(runs):
                 finding = runs[run_index].finding(result)
@@ -179,6 +185,7 @@ def _severity(
 class _Run:
     def __init__(self, run: Any) -> None:
         driver = mapping(dig(run, "tool", "driver"))
+        self.properties = mapping(dig(run, "properties"))
         self.tool = tool_name(driver.get("name"), "sarif")
         self.version = text(driver.get("semanticVersion")) or text(driver.get("version"))
         components = [driver, *iter_dicts(dig(run, "tool", "extensions"))]
@@ -233,7 +240,12 @@ class _Run:
         fixed_version = None
         if kind is Kind.DEPENDENCY:
             vuln_ids = vulnerability_ids(
-                _VULN_IN_TEXT.findall(rule_id) or _VULN_IN_TEXT.findall(message or "")
+                [
+                    *(_VULN_IN_TEXT.findall(rule_id) or _VULN_IN_TEXT.findall(message or "")),
+                    # Shieldwall's dependency run names the advisory's aliases, so that its
+                    # GHSA/PYSEC/GO ids meet other tools' CVE of the same vulnerability.
+                    *_VULN_IN_TEXT.findall(labelled_lines(message).get("aliases", "")),
+                ]
             )
             if vuln_ids:
                 component, fixed_version = _component(message, facts.labels)
@@ -269,6 +281,8 @@ class _Run:
                 if kind is Kind.SECRET
                 else None
             ),
+            # Shieldwall's own secrets run gives no secret, only its SHA-1 (as detect-secrets).
+            secret_sha1=text(properties.get("secretSha1")) if kind is Kind.SECRET else None,
             status=status,
             status_reason=reason,
         )
@@ -371,12 +385,15 @@ def _component(
     """Trivy and Grype write the package into the message or rule help as ``Key: value``;
     the message's lines win."""
     labels = {**rule_labels, **labelled_lines(message)}
+    fixed = labels.get("fixed version") or labels.get("fix version")
+    named = component_from_purl(labels.get("purl"))
+    if named is not None:
+        return named, fixed
     name = labels.get("package") or labels.get("pkgname")
     if not name:
         return None, None
     version = labels.get("installed version") or labels.get("version")
     ecosystem = labels.get("type")
-    fixed = labels.get("fixed version") or labels.get("fix version")
     component = RawComponent(
         name=name, version=version, purl=build_purl(ecosystem, name, version), ecosystem=ecosystem
     )

@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -85,8 +85,10 @@ class SecretMatch:
     line: int
     column: int
     end_line: int
-    secret: str
+    secret: str = field(repr=False)  # never in a log line or a traceback
     confidence: Confidence
+    commit: str | None = None
+    """The commit that added it, for a secret found in history."""
 
     @property
     def sha1(self) -> str:

@@ -75,7 +75,7 @@ class RuleFile(BaseModel):
     rules: list[RuleSpec]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Rule:
     spec: RuleSpec
     pattern: re.Pattern[str]
@@ -85,6 +85,9 @@ class Rule:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id})"  # not the examples: they look like secrets
 
     def secret_of(self, match: re.Match[str]) -> tuple[str, int]:
         """The secret a match found, and where it starts in the searched text."""
