@@ -126,13 +126,21 @@ def world(db: Database, tmp_path: Path) -> World:
     for side in ("own", "other"):
         service = ids[side]["service_name"]
         with db.write() as session:
-            finding = session.scalars(
+            names = ("api_approve", "api_reject", "page_approve", "page_reject")
+            # One finding each (a finding has one request at a time), and one more for the
+            # API's request route (the page's requests on {finding}).
+            *findings, ids[side]["request_finding"] = session.scalars(
                 select(Finding.uid)
                 .join(Service, Service.id == Finding.service_id)
-                .where(Service.name == service, Finding.priority >= 2)
-                .limit(1)
-            ).one()
-            for name in ("api_approve", "api_reject", "page_approve", "page_reject"):
+                .where(
+                    Service.name == service,
+                    Finding.priority >= 2,
+                    Finding.uid != ids[side]["finding"],
+                )
+                .order_by(Finding.uid)
+                .limit(len(names) + 1)
+            ).all()
+            for name, finding in zip(names, findings, strict=True):
                 ids[side][name] = exceptions.request(
                     session,
                     get_user(session, requester.email),
@@ -192,7 +200,7 @@ def request_for(route: str, side: str, world: World) -> tuple[str, str, dict[str
         },
         "POST /api/v1/exceptions": {
             "json": {
-                "finding_id": ids["finding"],
+                "finding_id": ids["request_finding"],
                 "reason": f"matrix {n}",
                 "compensating_controls": "none",
                 "expires": (date.today() + timedelta(days=7)).isoformat(),
