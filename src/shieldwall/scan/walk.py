@@ -59,13 +59,50 @@ class WalkStats:
     unreadable: int = 0
 
 
+_MAX_IGNORE_BYTES = 1_000_000
+
+
 def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
+    """The folder's ``.gitignore``; an unreadable, linked or huge one counts as absent (a
+    hostile checkout could link it to a device)."""
     ignore = folder / ".gitignore"
     try:
+        if not ignore.is_file() or ignore.is_symlink():
+            return None
+        if ignore.stat().st_size > _MAX_IGNORE_BYTES:
+            return None
         lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def tree_files(root: Path, skipped: frozenset[str] = SKIPPED_FOLDERS) -> Iterator[str]:
+    """The relative POSIX paths of the regular files under ``root`` that git would commit:
+    every ``.gitignore`` applies to its own folder and below, and ignored or ``skipped``
+    folders are pruned, not descended into. Links are not followed and devices or pipes are
+    not listed, so a hostile checkout cannot make a reader leave it or block."""
+    # A stack, not recursion: a hostile checkout may nest folders past Python's stack.
+    pending: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
+    while pending:
+        base, specs = pending.pop()
+        spec = _ignore_spec(root / base)
+        if spec is not None:
+            specs = [*specs, (base, spec)]
+        try:
+            with os.scandir(root / base) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError:  # an unreadable folder: read what can be read
+            continue
+        folders = []
+        for entry in entries:  # the entry's type is known without another system call
+            path = base + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in skipped and not _ignored(specs, path + "/"):
+                    folders.append((path + "/", specs))
+            elif entry.is_file(follow_symlinks=False) and not _ignored(specs, path):
+                yield path
+        pending += reversed(folders)
 
 
 def walk(root: Path, stats: WalkStats | None = None) -> Iterator[SourceFile]:
@@ -76,30 +113,10 @@ def walk(root: Path, stats: WalkStats | None = None) -> Iterator[SourceFile]:
         if source is not None:
             yield source
         return
-    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
-    for folder, dirnames, filenames in os.walk(root):
-        here = Path(folder)
-        base = here.relative_to(root).as_posix()
-        base = "" if base == "." else base + "/"
-        specs = [(prefix, spec) for prefix, spec in specs if base.startswith(prefix)]
-        spec = _ignore_spec(here)
-        if spec is not None:
-            specs.append((base, spec))
-
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in SKIPPED_FOLDERS
-            and not (here / d).is_symlink()
-            and not _ignored(specs, f"{base}{d}/")
-        )
-        for name in sorted(filenames):
-            path = here / name
-            if path.is_symlink() or _ignored(specs, base + name):
-                continue
-            source = _read(path, base + name, stats)
-            if source is not None:
-                yield source
+    for relative in tree_files(root):
+        source = _read(root / relative, relative, stats)
+        if source is not None:
+            yield source
 
 
 def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], path: str) -> bool:

@@ -2,24 +2,24 @@
 
 Posture reads a checkout offline, so "committed" is approximated by the working tree minus
 the folders that are never source (dependencies, virtual environments, build output) and minus
-what the top-level ``.gitignore`` excludes: an ignored lockfile is not a committed lockfile.
-Only regular files are listed; symbolic links are not followed, so a hostile checkout cannot
-make posture read outside it or block on a device.
+what the ``.gitignore`` files exclude: an ignored lockfile is not a committed lockfile. The
+list is the scan's (``scan.walk.tree_files``): only regular files, links not followed, so a
+hostile checkout cannot make posture read outside it or block on a device.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import functools
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TypeVar, cast
 
 from pathspec import GitIgnoreSpec
 
 from shieldwall.errors import InputError
+from shieldwall.scan.walk import tree_files
 from shieldwall.structured import LocatedDocument, load_yaml
 
 MAX_FILE_BYTES = 1_000_000
@@ -42,7 +42,7 @@ class Repository:
         if not root.is_dir():
             raise InputError.in_file(root, "not a folder (posture checks a repository checkout)")
         self.root = root
-        self.files: tuple[str, ...] = tuple(sorted(_walk(root, _gitignore(root))))
+        self.files: tuple[str, ...] = tuple(sorted(tree_files(root, SKIPPED_FOLDERS)))
         self._listed = frozenset(self.files)
         self._lowered = [(path.lower(), path) for path in self.files]
         self._names = [PurePosixPath(lowered).name for lowered, _ in self._lowered]
@@ -134,37 +134,3 @@ def _any_name(globs: list[str]) -> re.Pattern[str]:
 def parse_yaml(path: str, text: str) -> LocatedDocument:
     """Safe YAML with every value's line; InputError (file and line) for anything else."""
     return load_yaml(Path(path), text)
-
-
-def _gitignore(root: Path) -> GitIgnoreSpec:
-    """The top-level ``.gitignore``; an unreadable one is treated as absent, not as an error."""
-    path = root / ".gitignore"
-    try:
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_FILE_BYTES:
-            return GitIgnoreSpec.from_lines(path.read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
-        pass
-    return GitIgnoreSpec.from_lines([])
-
-
-def _walk(root: Path, ignored: GitIgnoreSpec) -> Iterator[str]:
-    """Relative POSIX paths of the regular files a commit would contain.
-
-    Ignored folders are pruned, not descended into: git does not re-include files inside an
-    excluded folder either, and ``node_modules`` can hold a hundred thousand files.
-    """
-    pending = [""]
-    while pending:
-        folder = pending.pop()
-        try:
-            with os.scandir(root / folder) as scan:
-                entries = list(scan)
-        except OSError:  # an unreadable folder: check what can be read
-            continue
-        for entry in entries:
-            path = folder + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in SKIPPED_FOLDERS and not ignored.match_file(path + "/"):
-                    pending.append(path + "/")
-            elif entry.is_file(follow_symlinks=False) and not ignored.match_file(path):
-                yield path
