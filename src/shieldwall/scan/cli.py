@@ -112,7 +112,6 @@ def scan_command(
 
 
 def _run(path: Path, options: ScanOptions) -> ScanOutcome:
-    db = database() if options.dependencies else None
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
     ) as progress:
@@ -129,7 +128,7 @@ def _run(path: Path, options: ScanOptions) -> ScanOutcome:
                     f"{counted['bytes'] / 1e6:.1f} MB ({source.relative[-60:]})",
                 )
 
-        return scan(path, options, db, seen)
+        return scan(path, options, database, seen)
 
 
 def _summary(outcome: ScanOutcome, out: Path | None) -> None:

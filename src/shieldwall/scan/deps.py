@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from shieldwall.db.engine import Database
-from shieldwall.ingest.normalize import component_from_purl
+from shieldwall.ingest.normalize import package_component
 from shieldwall.ingest.records import RawFinding
 from shieldwall.intel.match import advisory_finding, advisory_index
 from shieldwall.intel.models import Advisory
@@ -25,18 +25,17 @@ def match_packages(
     db: Database, packages: Sequence[LockedPackage]
 ) -> tuple[list[tuple[RawFinding, LockedPackage]], list[str]]:
     """The advisories affecting each package, and notes for the reader."""
-    components = {p.purl: component_from_purl(p.purl) for p in packages}
-    usable = [c for c in components.values() if c is not None and c.version]
+    pairs = [
+        (package, package_component(package.name, package.version, package.purl, package.ecosystem))
+        for package in packages
+    ]
     with db.read() as session:
         if session.scalar(select(Advisory.id).limit(1)) is None:
             return [], [NO_ADVISORIES]
-        index, known = advisory_index(session, usable)
+        index, known = advisory_index(session, [component for _, component in pairs])
     found = []
-    for package in packages:
-        component = components[package.purl]
-        if component is None or not component.version:
-            continue
-        for match in index.match(component.ecosystem or "", component.name, component.version):
+    for package, component in pairs:
+        for match in index.match(package.ecosystem, package.name, package.version):
             finding = advisory_finding(
                 component, match.advisory_id, match.fixed, known[match.advisory_id]
             )

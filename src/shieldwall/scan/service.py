@@ -51,8 +51,13 @@ Progress = Callable[[SourceFile], None]
 
 
 def scan(
-    root: Path, options: ScanOptions, db: Database | None, progress: Progress | None = None
+    root: Path,
+    options: ScanOptions,
+    open_db: Callable[[], Database] | None,
+    progress: Progress | None = None,
 ) -> ScanOutcome:
+    """``open_db`` gives the advisory store; it is opened only when a lockfile pins
+    something (a CI job scanning a repository without one never creates a store)."""
     outcome = ScanOutcome()
     scanner = SecretScanner(load_rules(options.extra_rules)) if options.secrets else None
     found: list[SecretMatch] = []
@@ -75,7 +80,7 @@ def scan(
             found += _historic(root, scanner, found)
         _secrets(outcome, found, options.baseline)
     if options.dependencies:
-        _dependencies(outcome, db, lock_notes)
+        _dependencies(outcome, open_db, lock_notes)
     for tool in TOOLS:
         if tool.name in options.tools:
             runs, note = run_tool(tool, root, options.tool_options)
@@ -101,16 +106,19 @@ def _historic(
 
 def _secrets(outcome: ScanOutcome, found: list[SecretMatch], baseline: Baseline | None) -> None:
     if baseline is not None:
-        outcome.baselined = sum(1 for m in found if baseline.known(m))
-        found = [m for m in found if not baseline.known(m)]
+        new = [m for m in found if not baseline.known(m)]
+        outcome.baselined = len(found) - len(new)
+        found = new
     outcome.secrets = found
     outcome.runs.append(sarif.secrets_run(found, baselined=outcome.baselined))
 
 
-def _dependencies(outcome: ScanOutcome, db: Database | None, notes: list[str]) -> None:
+def _dependencies(
+    outcome: ScanOutcome, open_db: Callable[[], Database] | None, notes: list[str]
+) -> None:
     matched: list[Any] = []
-    if outcome.packages and db is not None:
-        matched, more = match_packages(db, outcome.packages)
+    if outcome.packages and open_db is not None:
+        matched, more = match_packages(open_db(), outcome.packages)
         notes += more
     outcome.vulnerable = len(matched)
     outcome.notes += notes
