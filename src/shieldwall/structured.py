@@ -165,3 +165,24 @@ def validate(document: LocatedDocument, model: type[ModelT]) -> ModelT:
                 for loc, problem in validation_problems(exc)
             )
         ) from exc
+
+
+def validate_overlaid(
+    default: LocatedDocument, path: Path | None, model: type[ModelT], max_bytes: int, show: str
+) -> ModelT:
+    """The defaults with the keys of the file at ``path`` (when given) laid over them:
+    mappings merge key by key, anything else replaces the default. ``show`` names the
+    command that prints the defaults, for the error when the file is not a mapping."""
+    if path is None:
+        return validate(default, model)
+    document = load_yaml(path, read_text(path, max_bytes))
+    if document.data is not None and not isinstance(document.data, dict):
+        raise document.error((), f"a policy is a mapping of keys (see `{show}`)")
+    merged = LocatedDocument(path, _overlay(default.data, document.data or {}), document.lines)
+    return validate(merged, model)
+
+
+def _overlay(base: Any, top: Any) -> Any:
+    if isinstance(base, dict) and isinstance(top, dict):
+        return {**base, **{k: _overlay(base.get(k), v) for k, v in top.items()}}
+    return top

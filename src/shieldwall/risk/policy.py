@@ -13,13 +13,13 @@ from enum import IntEnum, StrEnum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shieldwall.findings.vocabulary import Severity
 from shieldwall.inventory.vocabulary import DataClass, Exposure
-from shieldwall.structured import LocatedDocument, load_yaml, read_text, validate
+from shieldwall.structured import load_yaml, validate_overlaid
 
 MAX_POLICY_SIZE = 1024 * 1024
 
@@ -192,13 +192,7 @@ def default_policy_text() -> str:
 def load_policy(path: Path | None) -> Policy:
     """The defaults, with the keys of ``path`` (when given) laid over them."""
     default = load_yaml(Path("default-policy.yaml"), default_policy_text())
-    if path is None:
-        return validate(default, Policy)
-    document = load_yaml(path, read_text(path, MAX_POLICY_SIZE))
-    if document.data is not None and not isinstance(document.data, dict):
-        raise document.error((), "a policy is a mapping of keys (see `shieldwall policy show`)")
-    merged = LocatedDocument(path, _overlay(default.data, document.data or {}), document.lines)
-    return validate(merged, Policy)
+    return validate_overlaid(default, path, Policy, MAX_POLICY_SIZE, "shieldwall policy show")
 
 
 @lru_cache(maxsize=8)
@@ -210,9 +204,3 @@ def current_policy(path: Path | None) -> Policy:
     """The policy in force, read again when its file changes."""
     mtime = path.stat().st_mtime if path is not None and path.exists() else None
     return _cached(path, mtime)
-
-
-def _overlay(base: Any, top: Any) -> Any:
-    if isinstance(base, dict) and isinstance(top, dict):
-        return {**base, **{k: _overlay(base.get(k), v) for k, v in top.items()}}
-    return top
