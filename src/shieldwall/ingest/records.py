@@ -66,6 +66,9 @@ class RawFinding:
     status: Status | None = None
     """A status the tool asserts (a suppression in source becomes ``false_positive``)."""
     status_reason: str | None = None
+    confidence: str | None = None
+    """How sure the tool is (high, medium, low), when it says: the gate blocks secrets by
+    it. Not stored: it describes the tool's judgement, not the problem."""
 
 
 Record = ToolRun | RawFinding | RawComponent

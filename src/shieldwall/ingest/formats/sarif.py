@@ -151,6 +151,12 @@ class SarifFormat:
 _NO_RULE: Mapping[str, Any] = {}
 
 
+# A result's own confidence (Shieldwall's secrets run: high, medium, low), else its rule's
+# precision on SARIF's scale, whose top step is what Shieldwall calls high.
+_CONFIDENCE = {"high": "high", "medium": "medium", "low": "low"}
+_PRECISION = {"very-high": "high", "high": "medium", "medium": "low", "low": "low"}
+
+
 @dataclass(frozen=True)
 class _RuleFacts:
     short: str | None
@@ -164,6 +170,8 @@ class _RuleFacts:
     """The severity comes from the rule's default level, not a score or word."""
     labels: dict[str, str]
     """``Key: value`` lines of the rule's help and description (Trivy, Grype: the package)."""
+    confidence: str | None
+    """From the rule's SARIF ``precision`` (very-high, high, medium, low)."""
 
 
 def _severity(
@@ -285,6 +293,7 @@ class _Run:
             secret_sha1=text(properties.get("secretSha1")) if kind is Kind.SECRET else None,
             status=status,
             status_reason=reason,
+            confidence=_CONFIDENCE.get(str(properties.get("confidence")).lower(), facts.confidence),
         )
 
     def _facts(self, entry: Mapping[str, Any]) -> _RuleFacts:
@@ -317,6 +326,7 @@ class _Run:
                 labels=labelled_lines(
                     dig(entry, "help", "text"), dig(entry, "fullDescription", "text")
                 ),
+                confidence=_PRECISION.get(str(properties.get("precision")).lower()),
             )
             self._facts_cache[id(entry)] = facts
         return facts
