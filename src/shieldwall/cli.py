@@ -15,6 +15,7 @@ from shieldwall import __version__
 from shieldwall.audit.cli import app as audit_app
 from shieldwall.auth.cli import tokens as tokens_app
 from shieldwall.auth.cli import users as users_app
+from shieldwall.coverage.cli import coverage_command
 from shieldwall.db.cli import app as db_app
 from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
 from shieldwall.exceptions.cli import app as exception_app
@@ -51,6 +52,7 @@ app.command("scan")(scan_command)
 app.command("sbom")(sbom_command)
 app.command("posture")(posture_command)
 app.command("components")(components_command)
+app.command("coverage")(coverage_command)
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 

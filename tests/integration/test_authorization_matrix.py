@@ -65,6 +65,8 @@ TABLE: dict[str, tuple[str, str | None]] = {
     "POST /findings/{finding}/triage": ("admin security manager engineer", CHANGERS),
     "POST /findings/triage": ("admin security manager engineer", CHANGERS),
     "GET /imports": (" ".join(PEOPLE), None),
+    "GET /api/v1/coverage": (READERS, None),
+    "GET /teams/{team}": (" ".join(PEOPLE), ALL_TEAMS),
     "GET /api/v1/findings/{finding}/explanation": (READERS, ALL_TEAMS),
     "GET /api/v1/exceptions": (READERS, None),
     # Exceptions are a person's call: tokens may neither request nor decide. Deciding is the

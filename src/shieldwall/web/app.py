@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from shieldwall import __version__
 from shieldwall.config import Settings, get_settings
+from shieldwall.coverage.api import router as coverage_router
 from shieldwall.db.engine import Database
 from shieldwall.db.migrate import current_revision, head_revision
 from shieldwall.exceptions.api import router as exceptions_router
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     findings_router,
     exceptions_router,
     intel_router,
+    coverage_router,
 ]
 
 

@@ -27,6 +27,12 @@ from shieldwall.auth import sessions
 from shieldwall.auth.policy import Action, Role, TokenScope
 from shieldwall.clock import utcnow
 from shieldwall.config import Settings
+from shieldwall.coverage.service import (
+    DEFAULT_STALE_DAYS,
+    by_team,
+    service_coverage,
+    services_of,
+)
 from shieldwall.db.engine import Database
 from shieldwall.errors import InputError, NotFoundError, ShieldwallError
 from shieldwall.exceptions import api as exceptions_api
@@ -297,9 +303,38 @@ def service_page(
         "service.html",
         service=found,
         facts=service_snapshot(found),
+        coverage=service_coverage(session, [found])[0],
+        stale_days=DEFAULT_STALE_DAYS,
         streams=streams,
         page=page,
         more=_query_url(f"/services/{found.uid}", {"cursor": page.next}) if page.next else None,
+    )
+
+
+@router.get("/teams/{team_id}")
+def team_page(
+    team_id: str,
+    request: Request,
+    viewer: Viewer,
+    session: Annotated[Session, Depends(reading)],
+) -> HTMLResponse:
+    """A team: its people, and which security checks report on each of its services."""
+    team = session.scalars(
+        select(Team)
+        .where(Team.uid == team_id, viewer.active.principal.team_filter(Team.id))
+        .options(selectinload(Team.manager), selectinload(Team.champion))
+    ).one_or_none()
+    if team is None:  # another team's is as absent as a missing one
+        raise NotFoundError("no such team")
+    services = service_coverage(session, services_of(session, [team]))
+    return render(
+        request,
+        viewer,
+        "team.html",
+        team=team,
+        services=services,
+        summary=by_team([team], services)[0],
+        stale_days=DEFAULT_STALE_DAYS,
     )
 
 
