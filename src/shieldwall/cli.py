@@ -25,7 +25,7 @@ from shieldwall.ingest.cli import components_command, formats_command, import_co
 from shieldwall.intel.cli import app as intel_app
 from shieldwall.inventory.cli import app as inventory_app
 from shieldwall.risk.cli import policy_app, sla_app
-from shieldwall.scan.cli import posture_command, sbom_command, scan_command
+from shieldwall.scan.cli import check_secrets_command, posture_command, sbom_command, scan_command
 from shieldwall.web.cli import serve_command, worker_command
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ app.add_typer(tokens_app, name="token")
 app.command("import")(import_command)
 app.command("formats")(formats_command)
 app.command("scan")(scan_command)
+app.command("check-secrets")(check_secrets_command)
 app.command("sbom")(sbom_command)
 app.command("posture")(posture_command)
 app.command("components")(components_command)

@@ -1,9 +1,13 @@
-"""``shieldwall scan``, ``shieldwall sbom`` and ``shieldwall posture``."""
+"""``shieldwall scan``, ``shieldwall check-secrets``, ``shieldwall sbom`` and
+``shieldwall posture``."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +21,14 @@ from shieldwall.config import get_settings
 from shieldwall.errors import InputError
 from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.runtime import database
-from shieldwall.scan.secrets.baseline import load_baseline, write_baseline
+from shieldwall.scan.secrets.baseline import Baseline, load_baseline, write_baseline
+from shieldwall.scan.secrets.engine import SecretMatch, SecretScanner
+from shieldwall.scan.secrets.rules import load_rules
 from shieldwall.scan.service import ScanOptions, ScanOutcome, scan
 from shieldwall.scan.tools import TOOL_NAMES, ToolOptions
 from shieldwall.scan.upload import upload
-from shieldwall.scan.walk import SourceFile
+from shieldwall.scan.walk import SourceFile, WalkStats, walk
+from shieldwall.text import one_line
 
 console = Console(stderr=True)
 
@@ -146,6 +153,147 @@ def _summary(outcome: ScanOutcome, out: Path | None) -> None:
         lines.append(f"SARIF written to {out}")
     for line in lines:
         console.print(line, markup=False, highlight=False)
+
+
+class SecretsFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@dataclass
+class _Checked:
+    stats: WalkStats = field(default_factory=WalkStats)
+    secrets: list[SecretMatch] = field(default_factory=list)
+    """New secrets; their path is the one given on the command line (or under it)."""
+    baselined: int = 0
+    links: int = 0
+    """Links and special files (pipes, devices) given, not read: git commits a link's
+    target path, not the content it points at."""
+
+
+def check_secrets_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="The files to check (a folder is walked as `shieldwall scan` walks it); "
+            "none: nothing to check.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Known secrets not to report (as `shieldwall scan --write-baseline` writes them)."
+        ),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="More secret rules (YAML); repeatable.")
+    ] = None,
+    fmt: Annotated[
+        SecretsFormat,
+        typer.Option("--format", "-f", help="text: one line per secret; json: a list of objects."),
+    ] = SecretsFormat.TEXT,
+) -> None:
+    """Check the given files for secrets, as a pre-commit hook does with the staged files:
+    one line per secret the baseline does not know (its rule and a redacted preview, never
+    the secret), then a count on stderr. Exit 1 when there is one, 0 when there is none."""
+    known = load_baseline(baseline) if baseline is not None else None
+    scanner = SecretScanner(load_rules(rules or ()))
+    targets, links = _check_targets(paths or ())
+    checked = _Checked(links=links)
+    for shown, source in _check_sources(targets, checked.stats):
+        for match in scanner.scan(source.text, shown):
+            if known is not None and known.known(match):
+                checked.baselined += 1
+            else:
+                checked.secrets.append(match)
+    if fmt is SecretsFormat.JSON:
+        emit([_secret_row(m) for m in checked.secrets], [], OutputFormat.JSON)
+    else:
+        for match in checked.secrets:
+            typer.echo(
+                f"{one_line(match.path)}:{match.line}:{match.column}: {match.rule.id} "
+                f"{one_line(match.rule.spec.title)} ({one_line(match.preview)})"
+            )
+    _check_summary(checked, known)
+    if checked.secrets:
+        raise typer.Exit(1)
+
+
+def _check_targets(paths: Sequence[Path]) -> tuple[list[Path], int]:
+    """The paths to read, every one checked before any is read (a missing one is bad input,
+    not a clean file), and the number of links and special files left out."""
+    targets: list[Path] = []
+    left_out = 0
+    for path in paths:
+        if path.is_symlink():
+            left_out += 1
+        elif not path.exists():
+            raise InputError.in_file(path, "does not exist")
+        elif path.is_file() or path.is_dir():
+            targets.append(path)
+        else:  # a pipe or a device: reading it could block or never end
+            left_out += 1
+    return targets, left_out
+
+
+def _check_sources(targets: Sequence[Path], stats: WalkStats) -> Iterator[tuple[str, SourceFile]]:
+    """Each text file of ``targets`` once, read as the tree walk reads it (binary and large
+    files skipped), with the path to show: as given, or under the folder given."""
+    seen: set[Path] = set()
+    for target in targets:
+        unreadable = stats.unreadable
+        for source in walk(target, stats):
+            key = source.path.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield source.path.as_posix(), source
+        if stats.unreadable > unreadable and target.is_file():
+            raise InputError.in_file(target, "cannot be read")
+
+
+def _secret_row(match: SecretMatch) -> dict[str, object]:
+    return {
+        "path": match.path,
+        "line": match.line,
+        "column": match.column,
+        "end_line": match.end_line,
+        "rule_id": match.rule.id,
+        "title": match.rule.spec.title,
+        "severity": str(match.rule.spec.severity),
+        "confidence": str(match.confidence),
+        "preview": match.preview,
+        "hash": match.digest,
+    }
+
+
+def _check_summary(checked: _Checked, known: Baseline | None) -> None:
+    stats = checked.stats
+    skipped = [
+        f"{count} {what}"
+        for count, what in (
+            (stats.skipped_binary, "binary"),
+            (stats.skipped_large, "too large"),
+            (checked.links, "links or special files"),
+            (stats.unreadable, "unreadable"),
+        )
+        if count
+    ]
+    line = f"{len(checked.secrets)} secret(s) in {stats.files} file(s) checked"
+    if known is not None:
+        line += f", {checked.baselined} more in the baseline"
+    if skipped:
+        line += f" (skipped {', '.join(skipped)})"
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if checked.secrets:
+        console.print(
+            "rotate a real secret and remove it; accept a false one with a `shieldwall:allow` "
+            "comment on its line or in a baseline (`shieldwall scan . --write-baseline FILE`)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def sbom_command(
