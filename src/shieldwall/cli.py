@@ -21,6 +21,12 @@ from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
 from shieldwall.exceptions.cli import app as exception_app
 from shieldwall.exceptions.cli import vex_app
 from shieldwall.findings.cli import app as findings_app
+from shieldwall.gate.cli import (
+    friction_command,
+    gate_command,
+    gate_override_command,
+    gate_runs_command,
+)
 from shieldwall.ingest.cli import components_command, formats_command, import_command
 from shieldwall.intel.cli import app as intel_app
 from shieldwall.inventory.cli import app as inventory_app
@@ -50,6 +56,10 @@ app.command("import")(import_command)
 app.command("formats")(formats_command)
 app.command("scan")(scan_command)
 app.command("check-secrets")(check_secrets_command)
+app.command("gate")(gate_command)
+app.command("gate-runs")(gate_runs_command)
+app.command("gate-override")(gate_override_command)
+app.command("friction")(friction_command)
 app.command("sbom")(sbom_command)
 app.command("posture")(posture_command)
 app.command("components")(components_command)

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         description="a risk policy YAML file; its keys override the defaults that"
         " `shieldwall policy show` prints",
     )
+    gate_policy: Path | None = Field(
+        default=None,
+        description="a gate policy YAML file (what blocks a change); its keys override the"
+        " defaults that `shieldwall policy show --gate` prints",
+    )
     intel_kev_url: str = Field(
         default="https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
         description="where `intel sync` downloads the KEV catalog",

@@ -9,6 +9,7 @@ from shieldwall.auth import models as _auth  # noqa: F401
 from shieldwall.db.base import Base
 from shieldwall.exceptions import models as _exceptions  # noqa: F401
 from shieldwall.findings import models as _findings  # noqa: F401
+from shieldwall.gate import models as _gate  # noqa: F401
 from shieldwall.ingest import models as _ingest  # noqa: F401
 from shieldwall.intel import models as _intel  # noqa: F401
 from shieldwall.inventory import models as _inventory  # noqa: F401

@@ -171,11 +171,16 @@ _BRANCH_MAX = 255
 
 
 def check_request(request: ImportRequest) -> None:
-    if request.commit is not None and not _COMMIT.match(request.commit):
+    check_request_fields(request.branch, request.commit)
+
+
+def check_request_fields(branch: str, commit: str | None) -> None:
+    """The branch and commit a report (or a gate run) is recorded with."""
+    if commit is not None and not _COMMIT.match(commit):
         raise InputError(
-            f"--commit {request.commit[:80]!r} is not a commit (at most 64 letters and digits)"
+            f"--commit {commit[:80]!r} is not a commit (at most 64 letters and digits)"
         )
-    if len(request.branch) > _BRANCH_MAX or not request.branch.isprintable():
+    if len(branch) > _BRANCH_MAX or not branch.isprintable():
         raise InputError(f"--branch must be at most {_BRANCH_MAX} printable characters")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ import yaml
 from rich.console import Console
 
 from shieldwall.config import get_settings
+from shieldwall.gate.policy import default_gate_policy_text, load_gate_policy
 from shieldwall.output import FormatOption, OutputFormat, emit
 from shieldwall.risk.policy import current_policy, default_policy_text
 from shieldwall.risk.reminding import run_reminders
@@ -22,16 +24,32 @@ console = Console(stderr=True)
 
 
 @policy_app.command("show")
-def policy_show_command() -> None:
-    """Print the policy in force: the defaults, with the file SHIELDWALL_POLICY names laid
-    over them."""
+def policy_show_command(
+    gate: Annotated[
+        bool, typer.Option("--gate", help="The gate policy (what blocks a change) instead.")
+    ] = False,
+) -> None:
+    """Print the policy in force: the defaults, with the file SHIELDWALL_POLICY (or, with
+    --gate, SHIELDWALL_GATE_POLICY) names laid over them."""
     settings = get_settings()
+    if gate:
+        _show_gate_policy(settings.gate_policy)
+        return
     if settings.policy is None:
         typer.echo(default_policy_text(), nl=False)
         return
     policy = current_policy(settings.policy)
     typer.echo(f"# the defaults (`SHIELDWALL_POLICY` unset) with {settings.policy} laid over them")
     typer.echo(yaml.safe_dump(policy.model_dump(mode="json", by_alias=True), sort_keys=False))
+
+
+def _show_gate_policy(path: Path | None) -> None:
+    if path is None:
+        typer.echo(default_gate_policy_text(), nl=False)
+        return
+    policy = load_gate_policy(path)
+    typer.echo(f"# the defaults (`SHIELDWALL_GATE_POLICY` unset) with {path} laid over them")
+    typer.echo(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False))
 
 
 @sla_app.command("report")

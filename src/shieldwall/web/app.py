@@ -28,6 +28,7 @@ from shieldwall.exceptions.api import router as exceptions_router
 from shieldwall.findings.api import router as findings_router
 from shieldwall.findings.dashboard import open_by_severity
 from shieldwall.findings.vocabulary import Severity
+from shieldwall.gate.api import router as gate_router
 from shieldwall.ingest.api import router as imports_router
 from shieldwall.ingest.models import ReportImport
 from shieldwall.ingest.queued import QUEUED, RUNNING
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     exceptions_router,
     intel_router,
     coverage_router,
+    gate_router,
 ]
 
 
