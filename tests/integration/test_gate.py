@@ -351,7 +351,7 @@ def test_the_cli_gates_on_the_server_when_one_is_configured(
         kwargs.pop("timeout")
         return client.post(url.removeprefix("http://shieldwall.test"), **kwargs)
 
-    monkeypatch.setattr("shieldwall.gate.remote.httpx.post", post)
+    monkeypatch.setattr("shieldwall.client.httpx.post", post)
     lenient = tmp_path / "lenient.yaml"
     lenient.write_text("missing_scanner: fail-open\n")
     report = sarif(tmp_path / "pr.sarif", [(SQLI, "app/db.py", 10)])

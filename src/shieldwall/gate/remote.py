@@ -10,9 +10,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import ValidationError
 
+from shieldwall.client import post
 from shieldwall.config import Settings
 from shieldwall.errors import InputError, ShieldwallError
 from shieldwall.gate.schemas import GateResult
@@ -22,11 +22,8 @@ TIMEOUT = 600
 
 
 def gate_on_server(request: GateRequest, policy: Path | None, settings: Settings) -> GateResult:
-    if settings.token is None:
-        raise InputError("SHIELDWALL_SERVER_URL is set but SHIELDWALL_TOKEN is not")
     if not request.service:
         raise InputError("--service is needed to gate on a server")
-    url = settings.server_url.rstrip("/") + "/api/v1/gate"  # type: ignore[union-attr]
     data: dict[str, Any] = {"service": request.service, "branch": request.branch}
     if request.commit:
         data["commit"] = request.commit
@@ -46,31 +43,16 @@ def gate_on_server(request: GateRequest, policy: Path | None, settings: Settings
                 except OSError as exc:
                     raise InputError.in_file(path, f"cannot read: {exc.strerror}") from None
                 files.append((field, (path.name, content, "application/octet-stream")))
-        try:
-            answer = httpx.post(
-                url,
-                headers={"Authorization": f"Bearer {settings.token.get_secret_value()}"},
-                files=files,
-                data=data,
-                timeout=TIMEOUT,
-            )
-        except httpx.HTTPError as exc:
-            raise ShieldwallError(f"cannot reach {settings.server_url}: {exc}") from None
-    if answer.status_code != 200:
-        raise ShieldwallError(
-            f"the server refused the gate ({answer.status_code}): {_detail(answer)}"
+        answer = post(
+            settings,
+            "/api/v1/gate",
+            what="the gate",
+            files=files,
+            data=data,
+            expect=200,
+            timeout=TIMEOUT,
         )
     try:
         return GateResult.model_validate(answer.json())
     except (ValueError, ValidationError):
-        raise ShieldwallError(f"{url} did not answer with a gate result") from None
-
-
-def _detail(answer: httpx.Response) -> str:
-    try:
-        body = answer.json()
-        detail = body.get("detail") if isinstance(body, dict) else None
-    except ValueError:
-        detail = None
-    text = str(detail) if detail else answer.text
-    return (text.strip().splitlines() or [""])[0][:300]
+        raise ShieldwallError(f"{settings.server_url} did not answer with a gate result") from None

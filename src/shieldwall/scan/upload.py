@@ -7,10 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from shieldwall.client import post
 from shieldwall.config import Settings
-from shieldwall.errors import InputError, ShieldwallError
 from shieldwall.ingest.service import ImportRequest, import_report
 from shieldwall.runtime import cli_actor, database
 
@@ -30,26 +28,17 @@ def upload(report: Path, service: str, branch: str, commit: str | None, settings
 def _to_server(
     report: Path, service: str, branch: str, commit: str | None, settings: Settings
 ) -> str:
-    if settings.token is None:
-        raise InputError("SHIELDWALL_SERVER_URL is set but SHIELDWALL_TOKEN is not")
-    url = settings.server_url.rstrip("/") + "/api/v1/imports"  # type: ignore[union-attr]
     data: dict[str, Any] = {"service": service, "branch": branch}
     if commit:
         data["commit"] = commit
-    try:
-        with report.open("rb") as content:
-            answer = httpx.post(
-                url,
-                headers={"Authorization": f"Bearer {settings.token.get_secret_value()}"},
-                files={"file": (report.name, content, "application/json")},
-                data=data,
-                timeout=120,
-            )
-    except httpx.HTTPError as exc:
-        raise ShieldwallError(f"cannot reach {settings.server_url}: {exc}") from None
-    if answer.status_code != 202:
-        detail = answer.text.strip().splitlines()[:1] or [""]
-        raise ShieldwallError(
-            f"the server refused the report ({answer.status_code}): {detail[0][:300]}"
+    with report.open("rb") as content:
+        answer = post(
+            settings,
+            "/api/v1/imports",
+            what="the report",
+            files={"file": (report.name, content, "application/json")},
+            data=data,
+            expect=202,
+            timeout=120,
         )
     return f"uploaded to {settings.server_url}: import {answer.json().get('id')} queued"
