@@ -139,12 +139,15 @@ def _add(candidates: dict[str, Candidate], fingerprint: str, raw: RawFinding) ->
         confidence=raw.confidence,
         asserted=raw.status,
         fixed_version=raw.fixed_version,
-        package=(
-            f"{component.name}@{component.version}" if component and component.version else None
-        )
-        or (component.name if component else None),
+        package=_package(component),
         preview=redact_secret(raw.secret) if raw.secret else None,
     )
+
+
+def _package(component: RawComponent | None) -> str | None:
+    if component is None:
+        return None
+    return f"{component.name}@{component.version}" if component.version else component.name
 
 
 _CONFIDENCE_RANK = {"low": 1, "medium": 2, "high": 3}
@@ -168,7 +171,8 @@ def run_gate(
     read = read_reports(request.reports, settings)
     baseline = fingerprints(request.baseline, settings) if request.baseline else None
     now = utcnow()
-    with db.write() as session:
+    # Decided in a read transaction; only the record takes the write lock (SQLite has one).
+    with db.read() as session:
         service = (
             session.scalar(select(Service).where(Service.name == request.service))
             if request.service
@@ -177,16 +181,17 @@ def run_gate(
         context = _context(session, service, read.candidates, baseline, request, now)
         service_facts = service_context(service) if service else _unknown(policy, request)
         verdicts = _verdicts(session, read, context, service_facts, policy, risk_policy)
-        missing = missing_scanners(
-            policy,
-            read.tools,
-            lambda tool: stream_categories(
-                tool, read.tools.get(tool, ()), "component" in read.tools.get(tool, ())
-            ),
-        )
-        result = _result(request, policy, read, verdicts, missing)
-        result.duration_ms = round((time.perf_counter() - started) * 1000)
-        _record(session, service, request, policy, result, verdicts, now)
+    missing = missing_scanners(
+        policy,
+        read.tools,
+        lambda tool: stream_categories(
+            tool, read.tools.get(tool, ()), "component" in read.tools.get(tool, ())
+        ),
+    )
+    result = _result(request, policy, read, verdicts, missing)
+    result.duration_ms = round((time.perf_counter() - started) * 1000)
+    with db.write() as session:
+        _record(session, service.id if service else None, request, policy, result, verdicts, now)
     return result
 
 
@@ -355,7 +360,7 @@ def _item(verdict: Verdict) -> GateItem:
 
 def _record(
     session: Session,
-    service: Service | None,
+    service_id: int | None,
     request: GateRequest,
     policy: GatePolicy,
     result: GateResult,
@@ -364,7 +369,7 @@ def _record(
 ) -> None:
     run = GateRun(
         uid=new_uid(),
-        service_id=service.id if service else None,
+        service_id=service_id,
         service_name=(request.service or "")[:200],
         branch=request.branch[:255],
         commit=request.commit,
@@ -497,7 +502,8 @@ def friction(
     rows = []
     for name, service_runs in sorted(by_service.items()):
         blocked = [r for r in service_runs if r.result == "blocked"]
-        waits = [w for r in blocked if (w := _hours_to_unblock(r, service_runs)) is not None]
+        unblocked = _hours_to_unblock(service_runs)
+        waits = [wait for wait in unblocked.values() if wait is not None]
         rows.append(
             {
                 "service": name,
@@ -507,27 +513,25 @@ def friction(
                 "overridden": sum(1 for r in blocked if r.overridden_at is not None),
                 "false_positive_blocks": sum(1 for r in blocked if r.id in false_positive),
                 "median_hours_to_unblock": round(median(waits), 2) if waits else None,
-                "still_blocked": sum(
-                    1 for r in blocked if _hours_to_unblock(r, service_runs) is None
-                ),
+                "still_blocked": len(unblocked) - len(waits),
             }
         )
     return rows
 
 
-def _hours_to_unblock(run: GateRun, runs: Sequence[GateRun]) -> float | None:
-    """From a blocked run to what let its branch through: the next passing run or an
-    override, whichever came first."""
-    ends = [
-        r.decided_at
-        for r in runs
-        if r.branch == run.branch and r.result == "pass" and r.decided_at > run.decided_at
-    ][:1]
-    if run.overridden_at is not None:
-        ends.append(run.overridden_at)
-    if not ends:
-        return None
-    return (min(ends) - run.decided_at).total_seconds() / 3600
+def _hours_to_unblock(runs: Sequence[GateRun]) -> dict[int, float | None]:
+    """For each blocked run (by id), the hours until what let its branch through: the
+    branch's next passing run or the run's override, whichever came first; None while
+    neither has happened. ``runs`` are in time order."""
+    next_pass: dict[str, datetime] = {}
+    hours: dict[int, float | None] = {}
+    for run in reversed(runs):
+        if run.result == "pass":
+            next_pass[run.branch] = run.decided_at
+            continue
+        ends = [end for end in (next_pass.get(run.branch), run.overridden_at) if end is not None]
+        hours[run.id] = (min(ends) - run.decided_at).total_seconds() / 3600 if ends else None
+    return hours
 
 
 def _false_positive_runs(session: Session, run_ids: list[int]) -> set[int]:
