@@ -194,8 +194,8 @@ def _newness(
 
 
 def _ignored(path: str, patterns: Sequence[str]) -> bool:
-    """gitignore-like: a pattern ending in ``/`` names a folder, others match the path or
-    its file name (``*.test.js``)."""
+    """A pattern ending in ``/`` names a folder at any depth; others are globs on the path
+    or its file name (``*.test.js``)."""
     for pattern in patterns:
         if pattern.endswith("/"):
             if path.startswith(pattern) or f"/{pattern}" in f"/{path}":
