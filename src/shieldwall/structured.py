@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -25,6 +25,7 @@ MAX_NODES = 200_000
 
 Loc = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass
@@ -156,8 +157,13 @@ def format_loc(loc: Sequence[str | int]) -> str:
 
 def validate(document: LocatedDocument, model: type[ModelT]) -> ModelT:
     """Validate the whole document; all problems are reported, one line each."""
+    return validate_document(document, TypeAdapter(model))
+
+
+def validate_document(document: LocatedDocument, adapter: TypeAdapter[T]) -> T:
+    """``validate`` for any type pydantic knows (a list of models, say)."""
     try:
-        return model.model_validate(document.data if document.data is not None else {})
+        return adapter.validate_python(document.data if document.data is not None else {})
     except ValidationError as exc:
         raise InputError(
             "\n".join(
