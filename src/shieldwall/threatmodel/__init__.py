@@ -1,0 +1,1 @@
+"""Threat modeling as code: models, rules, threats, treatment, diffs and reports."""
