@@ -32,6 +32,7 @@ from shieldwall.intel.cli import app as intel_app
 from shieldwall.inventory.cli import app as inventory_app
 from shieldwall.risk.cli import policy_app, sla_app
 from shieldwall.scan.cli import check_secrets_command, posture_command, sbom_command, scan_command
+from shieldwall.threatmodel.cli import app as threatmodel_app
 from shieldwall.web.cli import serve_command, worker_command
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(sla_app, name="sla")
 app.add_typer(users_app, name="user")
 app.add_typer(tokens_app, name="token")
+app.add_typer(threatmodel_app, name="threatmodel")
 app.command("import")(import_command)
 app.command("formats")(formats_command)
 app.command("scan")(scan_command)

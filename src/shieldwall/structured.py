@@ -7,6 +7,8 @@ error rather than a silent overwrite, and every problem names the file and line.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,10 +144,22 @@ def validation_problems(exc: ValidationError) -> list[tuple[Loc, str]]:
             problems.append((loc, f"unknown key {loc[-1]!r}"))
         elif error["type"] == "missing":
             problems.append((loc[:-1], f"missing required key {loc[-1]!r}"))
+        elif error["type"] in ("enum", "literal_error"):
+            problems.append((loc, f"{format_loc(loc)}: {_not_one_of(error)}"))
         else:
             message = error["msg"].removeprefix("Value error, ")
             problems.append((loc, f"{format_loc(loc)}: {message}"))
     return problems
+
+
+def _not_one_of(error: Any) -> str:
+    """``'htp' is not one of ...`` with the closest allowed word, for enums and literals."""
+    expected = str((error.get("ctx") or {}).get("expected", ""))
+    words = re.findall(r"'([^']*)'", expected)
+    given = error.get("input")
+    close = difflib.get_close_matches(str(given), words, n=1) if words else []
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{given!r} is not one of {expected}{hint}"
 
 
 def format_loc(loc: Sequence[str | int]) -> str:

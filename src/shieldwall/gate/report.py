@@ -8,13 +8,12 @@ documents, so a title cannot start a command of its own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from xml.etree import ElementTree
 
 from shieldwall.gate.schemas import GateItem, GateResult
+from shieldwall.text import markdown_code, markdown_text
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~@])")
 _MAX_CELL = 200
 
 
@@ -142,17 +141,11 @@ def _advice(result: GateResult) -> list[str]:
 
 
 def _text(value: object) -> str:
-    """Plain text in a table cell: one line, Markdown and HTML neutralised."""
-    text = " ".join(str(value).split())
-    if len(text) > _MAX_CELL:
-        text = text[: _MAX_CELL - 1] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return markdown_text(value, _MAX_CELL)
 
 
 def _code(value: object) -> str:
-    """A value shown as code: backticks inside are replaced, a pipe escaped (tables)."""
-    text = " ".join(str(value).split())[:_MAX_CELL].replace("`", "'").replace("|", "\\|")
-    return f"`{text}`"
+    return markdown_code(value, _MAX_CELL)
 
 
 def junit(result: GateResult) -> str:

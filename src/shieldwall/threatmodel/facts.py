@@ -464,7 +464,7 @@ class ModelIndex:
         return Element(
             f"{PATH_PREFIX[kind]}/{key}",
             kind,
-            getattr(spec, "title", key),
+            facts["name"],
             controls,
             exclusions,
             facts,
@@ -531,7 +531,8 @@ class ModelIndex:
         )
         facts = {
             "id": flow.key,
-            "name": flow.title,
+            "name": flow.name
+            or f"{self.node_facts(flow.source)['name']} → {self.node_facts(flow.target)['name']}",
             "protocol": str(flow.protocol),
             "encrypted": self.encrypted(flow),
             "network": flow.protocol not in _LOCAL_PROTOCOLS,

@@ -26,6 +26,14 @@ class LoadedModel:
     def path(self) -> Path:
         return self.document.path
 
+    def line_of(self, element_path: str) -> int:
+        """The line where the element ``components/api`` (or ``model``) is written."""
+        section, _, key = element_path.partition("/")
+        for index, element in enumerate(getattr(self.spec, section, ())):
+            if getattr(element, "key", getattr(element, "id", None)) == key:
+                return self.document.line_of((section, index)) or 1
+        return 1
+
 
 def load_model(path: Path, rule_ids: frozenset[str] | None = None) -> LoadedModel:
     """Read and check the model at ``path``; ``rule_ids`` (when given) are the rules an
