@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from shieldwall.errors import InputError
 
@@ -69,7 +70,7 @@ def read_text(path: Path, max_bytes: int) -> str:
 
 def load_yaml(path: Path, text: str) -> LocatedDocument:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(path, text)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise InputError.in_file(
@@ -85,6 +86,68 @@ def load_yaml(path: Path, text: str) -> LocatedDocument:
         return document
     document.data = _Converter(document).convert(root, ())
     return document
+
+
+def _compose(path: Path, text: str) -> Node | None:
+    """The document's node tree. With libyaml, its events are read one at a time and the
+    tree built here without recursion, stopping past ``MAX_DEPTH``: several times faster
+    than PyYAML's own composer, and safe (libyaml's composer recurses in C, and a hostile
+    file nested deep enough crashes the process)."""
+    if not yaml.__with_libyaml__:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    # libyaml's marks and PyYAML's untyped resolver are not in the type stubs.
+    resolve: Any = Resolver().resolve
+    anchors: dict[str, Node] = {}
+    stack: list[tuple[Node, list[Any]]] = []
+    root: Node | None = None
+    documents = 0
+
+    def attach(node: Node, anchor: str | None) -> None:
+        nonlocal root
+        if anchor is not None:
+            anchors[anchor] = node
+        if stack:
+            stack[-1][1].append(node)
+        else:
+            root = node
+
+    events: Iterator[Any] = yaml.parse(text, Loader=yaml.CSafeLoader)
+    for event in events:
+        start: Any = event.start_mark
+        end: Any = event.end_mark
+        line = start.line + 1
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise InputError.in_file(path, "more than one YAML document", line)
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(ScalarNode, event.value, event.implicit)
+            node: Node = ScalarNode(tag, event.value, start, end, event.style)
+            attach(node, event.anchor)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise InputError.in_file(path, f"unknown alias {event.anchor!r}", line)
+            attach(anchors[event.anchor], None)
+        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise InputError.in_file(path, f"nested deeper than {MAX_DEPTH} levels", line)
+            kind = SequenceNode if isinstance(event, yaml.SequenceStartEvent) else MappingNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(kind, None, event.implicit)
+            node = kind(tag, [], start, None, event.flow_style)
+            attach(node, event.anchor)
+            stack.append((node, []))
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            node, items = stack.pop()
+            if isinstance(node, MappingNode):
+                node.value = list(zip(items[::2], items[1::2], strict=True))
+            else:
+                node.value = items
+            node.end_mark = end
+    return root
 
 
 class _Converter:

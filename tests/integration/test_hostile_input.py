@@ -86,7 +86,7 @@ def test_deeply_nested_yaml_inventory(org: Cli, tmp_path: Path) -> None:
     bomb = write(tmp_path, "org.yaml", b"teams: " + b"[" * 50_000 + b"]" * 50_000)
     result = org("inventory", "import", bomb)
     assert result.code == 2
-    assert result.err == f"error: {bomb}: nested deeper than 50 levels\n"
+    assert result.err == f"error: {bomb}:1: nested deeper than 50 levels\n"
 
 
 def test_xml_where_json_is_expected(org: Cli, tmp_path: Path) -> None:
