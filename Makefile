@@ -22,18 +22,20 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright, which must
-# never download a browser of its own: install the system one when it is missing. Only
-# `make test` needs it, so `make demo` stays quick on a fresh machine. `apt-get update` runs
-# only when the install fails (stale or empty package lists), and sudo only when we are not
-# root and it exists (a container usually has neither sudo nor the need for it).
+# never download a browser of its own: install the system one when it is missing. The
+# threat-model diagram tests also render SVG with Graphviz (`dot`). Only `make test` needs
+# them, so `make demo` stays quick on a fresh machine (diagrams fall back to Shieldwall's
+# own layout without Graphviz). `apt-get update` runs only when the install fails (stale or
+# empty package lists), and sudo only when we are not root and it exists (a container
+# usually has neither sudo nor the need for it).
 CHROMIUM := /usr/bin/chromium
-APT_PACKAGES := chromium chromium-driver
+APT_PACKAGES := chromium chromium-driver graphviz
 
 browsers:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v dot >/dev/null 2>&1; then \
 		if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; else sudo=; fi; \
 		apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get"; \
-		echo "$(CHROMIUM) is missing: installing $(APT_PACKAGES)"; \
+		echo "$(CHROMIUM) or Graphviz is missing: installing $(APT_PACKAGES)"; \
 		$$apt install -y --no-install-recommends $(APT_PACKAGES) \
 			|| { $$apt update && $$apt install -y --no-install-recommends $(APT_PACKAGES); }; \
 	fi
