@@ -287,3 +287,15 @@ def test_a_custom_rule_that_names_an_unknown_attribute_fails_loading_with_its_li
     assert "rules.yaml:" in result.err
     assert "unknown attribute 'encryptd'" in result.err
     assert "did you mean 'encrypted'" in result.err
+
+
+def test_diagram_formats(tm: Cli) -> None:
+    model = write("checkout.yaml", MODEL)
+    mermaid = tm.ok("threatmodel", "diagram", model).out
+    assert mermaid.startswith("flowchart LR")
+    assert mermaid.count("subgraph ") == 2
+    dot = tm.ok("threatmodel", "diagram", model, "--format", "dot").out
+    assert "subgraph cluster_" in dot
+    tm.ok("threatmodel", "diagram", model, "--format", "svg", "--out", "d.svg")
+    assert Path("d.svg").read_text().lstrip().startswith("<svg")
+    assert tm("threatmodel", "diagram", model, "--format", "png").code == 2

@@ -14,5 +14,6 @@ from shieldwall.ingest import models as _ingest  # noqa: F401
 from shieldwall.intel import models as _intel  # noqa: F401
 from shieldwall.inventory import models as _inventory  # noqa: F401
 from shieldwall.risk import models as _risk  # noqa: F401
+from shieldwall.threatmodel import models as _threatmodel  # noqa: F401
 
 metadata = Base.metadata

@@ -31,6 +31,7 @@ from shieldwall.ids import new_uid
 from shieldwall.inventory.models import Person, Service, Team
 from shieldwall.risk.policy import Policy, Priority
 from shieldwall.risk.service import reprioritize
+from shieldwall.threatmodel.store import accepted_threat_rows
 
 _ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
 AGING_DAYS = 90
@@ -324,9 +325,14 @@ def listing(
         query = query.where(caller.team_filter(Service.team_id))
     if states:
         query = query.where(RiskException.state.in_([s.value for s in states]))
-    return [
+    rows = [
         exception_view(e, service, finding, now) for e, service, finding in session.execute(query)
     ]
+    # Accepted threats of threat models are risk acceptances too: one list, one aging.
+    threats = accepted_threat_rows(session, caller, now)
+    if states:
+        threats = [row for row in threats if row["state"] in {s.value for s in states}]
+    return sorted(rows + threats, key=lambda row: row["requested_at"], reverse=True)
 
 
 def exception_view(
@@ -334,6 +340,7 @@ def exception_view(
 ) -> dict[str, Any]:
     return {
         "id": exception.uid,
+        "kind": "finding" if finding_uid else "rule",
         "state": exception.state,
         "service": service,
         "finding_id": finding_uid,

@@ -74,6 +74,8 @@ class FindingFacts:
     tool_severity: str | None
     cwe_ids: tuple[str, ...]
     intel: VulnIntel | None = None
+    threats: tuple[str, ...] = ()
+    """Open threats in the service's threat models with one of the finding's CWEs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,7 @@ def assess(facts: FindingFacts, service: ServiceContext, policy: Policy) -> Asse
         f"{priority.label}"
     )
     factors.append(Factor("decision", decision, NEUTRAL))
+    priority = _threat_model(facts, priority, factors)
     priority = _floors(facts, service, policy, exploitation, priority, factors)
     risk = _risk_score(facts, exploitation, automatable, score, mission, service)
     return Assessment(
@@ -287,6 +290,26 @@ def _mission(service: ServiceContext, policy: Policy, factors: list[Factor]) -> 
         )
     )
     return level
+
+
+def _threat_model(facts: FindingFacts, priority: Priority, factors: list[Factor]) -> Priority:
+    """A finding that is an open threat of the service's threat model come true is raised
+    one step, to P1 at most (P0 stays for what is being exploited now)."""
+    if not facts.threats:
+        return priority
+    shown = ", ".join(facts.threats[:3])
+    if len(facts.threats) > 3:
+        shown += f" and {len(facts.threats) - 3} more"
+    raised = Priority(priority - 1) if priority > Priority.P1 else priority
+    outcome = f"raised one step to {raised.label}" if raised != priority else "no higher"
+    factors.append(
+        Factor(
+            "threat_model",
+            f"matches open threat {shown} in the service's threat model (same CWE): {outcome}",
+            PLUS if raised != priority else NEUTRAL,
+        )
+    )
+    return raised
 
 
 def _floors(

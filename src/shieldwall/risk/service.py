@@ -39,6 +39,7 @@ from shieldwall.risk.engine import (
 from shieldwall.risk.models import RiskState
 from shieldwall.risk.policy import Policy, Priority
 from shieldwall.risk.sla import Clock, SlaStatus, next_clock, restarted, sla_status
+from shieldwall.threatmodel.links import open_threats_by_cwe
 
 _FINDINGS = cast(Table, Finding.__table__)
 RISK_COLUMNS = ("priority", "risk_score", "urgency", "priority_at", "sla_due")
@@ -68,6 +69,7 @@ class Prioritizer:
         self.policy = policy
         self.now = now or utcnow()
         self._services: dict[int, ServiceContext] = {}
+        self._threats: dict[int, dict[str, list[str]]] = {}
         self._memo: dict[tuple[FindingFacts, int], Assessment] = {}
 
     def context(self, service_id: int) -> ServiceContext:
@@ -77,6 +79,16 @@ class Prioritizer:
             assert service is not None
             known = self._services[service_id] = service_context(service)
         return known
+
+    def threats(self, service_id: int, cwe_ids: Sequence[str]) -> tuple[str, ...]:
+        """The service's open threats with one of these CWEs."""
+        by_cwe = self._threats.get(service_id)
+        if by_cwe is None:
+            found = open_threats_by_cwe(self.session, [service_id])
+            by_cwe = self._threats[service_id] = found.get(service_id, {})
+        if not by_cwe:
+            return ()
+        return tuple(sorted({t for cwe in cwe_ids for t in by_cwe.get(cwe, ())}))
 
     def intel(self, rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], VulnIntel]:
         return vulnerability_intel(self.session, (r["vulnerability_ids"] for r in rows))
@@ -93,6 +105,7 @@ class Prioritizer:
             tool_severity=row["tool_severity"],
             cwe_ids=tuple(row["cwe_ids"]),
             intel=intel.get(tuple(row["vulnerability_ids"])),
+            threats=self.threats(service_id, row["cwe_ids"]),
         )
         key = (facts, service_id)
         found = self._memo.get(key)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,15 +12,22 @@ import typer
 
 from shieldwall.atomic import atomic_file
 from shieldwall.clock import utcnow
+from shieldwall.config import get_settings
 from shieldwall.errors import EXIT_CHECK_FAILED, InputError
+from shieldwall.ingest.service import check_request_fields
 from shieldwall.output import FormatOption, OutputFormat, emit
+from shieldwall.risk.policy import current_policy
+from shieldwall.runtime import cli_actor, database
 from shieldwall.structured import read_text
+from shieldwall.threatmodel import diagram, report, store
 from shieldwall.threatmodel import diff as model_diff
-from shieldwall.threatmodel import report
 from shieldwall.threatmodel.controls import catalogue
+from shieldwall.threatmodel.model import MAX_MODEL_BYTES
+from shieldwall.threatmodel.remote import push_to_server
 from shieldwall.threatmodel.rules import load_rules
 from shieldwall.threatmodel.schemas import ThreatModelSpec
 from shieldwall.threatmodel.service import Analysis, analyse
+from shieldwall.threatmodel.tracking import load_tracking, tracking_path_for
 from shieldwall.threatmodel.vocabulary import Level
 
 app = typer.Typer(
@@ -230,3 +239,161 @@ def controls_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
         {"id": c.id, "title": c.title, "implies": c.implies} for c in catalogue().controls.values()
     ]
     emit(rows, [("id", "id"), ("implies", "implies"), ("title", "title")], fmt, title="Controls")
+
+
+@app.command("push")
+def push_command(
+    model: ModelArgument,
+    service: Annotated[
+        str | None,
+        typer.Option("--service", "-s", help="The inventory service (default: the model's)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The model's name in the service (default: file name).")
+    ] = None,
+    tracking: TrackingOption = None,
+    commit: Annotated[str | None, typer.Option(help="The commit (recorded).")] = None,
+) -> None:
+    """Store the model as the next version of the service's model, with its threats (and
+    the treatments of its tracking file); on SHIELDWALL_SERVER_URL when set."""
+    source = read_text(model, MAX_MODEL_BYTES)
+    tracking_path = tracking or (
+        tracking_path_for(model) if tracking_path_for(model).is_file() else None
+    )
+    treatments = load_tracking(tracking_path) if tracking_path else None
+    check_request_fields("", commit)
+    settings = get_settings()
+    if settings.server_url:
+        result = push_to_server(settings, model, source, tracking_path, service, name, commit)
+    else:
+        with database().write() as session:
+            pushed = store.push(
+                session,
+                source=source,
+                filename=str(model),
+                service=service,
+                name=name,
+                actor=cli_actor(),
+                tracking=treatments,
+                commit=commit,
+                policy=current_policy(settings.policy),
+            )
+        result = asdict(pushed)
+    state = "unchanged, still" if result["unchanged"] else "stored as"
+    _say(
+        f"{result['service']}/{result['name']}: {state} version {result['version']} "
+        f"(model {result['model']}); {result['summary'].get('open', 0)} open threats"
+    )
+
+
+@app.command("list")
+def list_command(
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only this service.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Stored threat models: latest version, last review and open threats."""
+    with database().read() as session:
+        rows = store.model_rows(session, service=service)
+    keys = (
+        "id",
+        "service",
+        "name",
+        "version",
+        "reviewed",
+        "open",
+        "open_critical",
+        "open_high",
+        "accepted",
+    )
+    emit(rows, [(k, k.replace("_", " ")) for k in keys], fmt, title="Threat models")
+
+
+@app.command("treat")
+def treat_command(
+    model_id: Annotated[str, typer.Argument(help="The stored model's id (`threatmodel list`).")],
+    threat_id: Annotated[str, typer.Argument(help="The threat's id.")],
+    status: Annotated[
+        str, typer.Option(help="open, mitigated, accepted, transferred or not_applicable.")
+    ],
+    reason: Annotated[str | None, typer.Option(help="Why (required but for open).")] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Who owns an accepted risk (not you: you approve it).")
+    ] = None,
+    expires: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="When an acceptance ends.")
+    ] = None,
+    ticket: Annotated[str | None, typer.Option(help="A tracker reference.")] = None,
+) -> None:
+    """Decide how a stored threat is treated; you are the approver of an acceptance."""
+    settings = get_settings()
+    with database().write() as session:
+        result = store.treat(
+            session,
+            model_id,
+            threat_id,
+            status=status,
+            reason=reason,
+            owner=owner,
+            expires=expires.date() if expires else None,
+            ticket=ticket,
+            actor=cli_actor(),
+            policy=current_policy(settings.policy),
+        )
+    _say(f"{threat_id}: {result['status']} (now {result['effective']})")
+
+
+@app.command("coverage")
+def coverage_command(
+    days: Annotated[
+        int, typer.Option(min=1, max=3650, help="Reviewed within this many days.")
+    ] = 90,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Threat-model coverage: tier-0 and tier-1 services with a model reviewed in the last
+    N days (the model's `reviewed:` date)."""
+    with database().read() as session:
+        rows = store.coverage(session, days)
+    keys = ("service", "tier", "state", "last_reviewed")
+    emit(
+        rows,
+        [(k, k.replace("_", " ")) for k in keys],
+        fmt,
+        title=f"Threat-model coverage, {days} days",
+    )
+    if fmt is OutputFormat.TABLE:
+        _say(f"{store.coverage_share(rows):.0%} of tier-0 and tier-1 services covered")
+
+
+@app.command("threats")
+def threats_command(
+    model_id: Annotated[str, typer.Argument(help="The stored model's id (`threatmodel list`).")],
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The threats of a stored model's latest version, with their treatment."""
+    with database().read() as session:
+        rows = [
+            store.threat_view(t)
+            for t in store.threats(session, store.find_model(session, model_id))
+        ]
+    emit(rows, _THREAT_COLUMNS, fmt, title="Threats")
+
+
+@app.command("diagram")
+def diagram_command(
+    model: ModelArgument,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="mermaid, dot or svg.")] = "mermaid",
+    out: OutOption = None,
+    tracking: TrackingOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """The data-flow diagram: trust boundaries as clusters, flows with their protocol,
+    unencrypted crossings marked, open high and critical threats counted per element. SVG
+    is laid out by Graphviz when it is installed, else by Shieldwall's own layout."""
+    if fmt not in ("mermaid", "dot", "svg"):
+        raise InputError(f"--format {fmt!r}: use mermaid, dot or svg")
+    analysis = _analyse(model, tracking, rules)
+    render = {"mermaid": diagram.mermaid, "dot": diagram.dot, "svg": diagram.svg}[fmt]
+    text = render(analysis)
+    _write(text if text.endswith("\n") else text + "\n", out)

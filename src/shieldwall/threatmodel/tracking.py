@@ -81,7 +81,11 @@ def tracking_path_for(model: Path) -> Path:
 
 
 def load_tracking(path: Path) -> Tracking:
-    document = load_yaml(path, read_text(path, MAX_TRACKING_BYTES))
+    return parse_tracking(path, read_text(path, MAX_TRACKING_BYTES))
+
+
+def parse_tracking(path: Path, text: str) -> Tracking:
+    document = load_yaml(path, text)
     if not isinstance(document.data, dict):
         raise document.error(
             (), "a tracking file is a mapping with shieldwall_threat_tracking and threats"

@@ -35,6 +35,8 @@ from shieldwall.ingest.queued import QUEUED, RUNNING
 from shieldwall.intel.api import router as intel_router
 from shieldwall.inventory.api import router as inventory_router
 from shieldwall.jobs import Jobs, jobs_for
+from shieldwall.threatmodel import pages as _threat_model_pages  # noqa: F401 (its routes)
+from shieldwall.threatmodel.api import router as threatmodel_router
 from shieldwall.web import errors, pages
 from shieldwall.web.middleware import Guard, RequestMetrics
 
@@ -46,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     intel_router,
     coverage_router,
     gate_router,
+    threatmodel_router,
 ]
 
 

@@ -51,6 +51,7 @@ from shieldwall.intel.api import feed_rows, may_see_feeds
 from shieldwall.inventory.models import Service, Team
 from shieldwall.inventory.service import service_snapshot, visible_service
 from shieldwall.risk.burndown import burndown
+from shieldwall.threatmodel.store import model_rows as threat_model_rows
 from shieldwall.web.charts import burndown_chart, trend_chart
 from shieldwall.web.deps import SESSION_COOKIE, app_settings, database, reading, web_session
 from shieldwall.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, each, paginate
@@ -115,7 +116,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
         target = _query_url("/login", {"next": request.url.path})
         if request.headers.get("hx-request"):
             return Response(status_code=200, headers={"HX-Redirect": target})
-        return _see_other(target)
+        return see_other(target)
     heading = _HEADINGS.get(status, "Something went wrong" if status >= 500 else "Error")
     return render(
         request,
@@ -127,7 +128,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
-def _require(viewer: Viewing, action: Action) -> None:
+def require_action(viewer: Viewing, action: Action) -> None:
     if not viewer.active.principal.allowed(action):
         raise HTTPException(403, "your role may not do this")
 
@@ -150,7 +151,7 @@ def render(
     )
 
 
-def _see_other(url: str) -> RedirectResponse:
+def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
@@ -224,7 +225,7 @@ def login(
     if token is None:
         # One message for an unknown address, a wrong password and a disabled account.
         return _login_form(request, next, "The email or the password is not right.", 401)
-    response = _see_other(_safe_next(next))
+    response = see_other(_safe_next(next))
     _set_cookie(response, request, SESSION_COOKIE, token, "/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -234,7 +235,7 @@ def login(
 def logout(viewer: Editor, db: Annotated[Database, Depends(database)]) -> Response:
     with db.write() as session:
         sessions.logout(session, viewer.token)
-    response = _see_other("/login")
+    response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -306,6 +307,7 @@ def service_page(
         coverage=service_coverage(session, [found])[0],
         stale_days=DEFAULT_STALE_DAYS,
         streams=streams,
+        threat_models=threat_model_rows(session, caller, found.name),
         page=page,
         more=_query_url(f"/services/{found.uid}", {"cursor": page.next}) if page.next else None,
     )
@@ -456,7 +458,7 @@ def _triage_status(value: str) -> Status:
 async def bulk_triage(
     request: Request, viewer: Editor, db: Annotated[Database, Depends(database)]
 ) -> Response:
-    _require(viewer, Action.TRIAGE)
+    require_action(viewer, Action.TRIAGE)
     form = await request.form()
     ids = [str(v) for v in form.getlist("ids")][:MAX_LIMIT]
     back = _safe_next(str(form.get("back") or "/findings"))
@@ -469,7 +471,7 @@ async def bulk_triage(
             findings.triage(
                 session, uid, status, reason, viewer.active.principal.actor, viewer.active.principal
             )
-    return _see_other(back)
+    return see_other(back)
 
 
 @router.get("/findings/{finding_id}")
@@ -498,7 +500,7 @@ def triage_one(
     status: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
-    _require(viewer, Action.TRIAGE)
+    require_action(viewer, Action.TRIAGE)
     with db.write() as session:
         row = findings.triage(
             session,
@@ -508,7 +510,7 @@ def triage_one(
             viewer.active.principal.actor,
             viewer.active.principal,
         )
-    return _see_other(f"/findings/{row.id}")
+    return see_other(f"/findings/{row.id}")
 
 
 @router.post("/findings/{finding_id}/exception")
@@ -521,7 +523,7 @@ def request_exception(
     compensating_controls: Annotated[str, Form(max_length=4000)],
     expires: Annotated[date, Form()],
 ) -> Response:
-    _require(viewer, Action.TRIAGE)
+    require_action(viewer, Action.TRIAGE)
     exceptions_api.request_exception(
         db,
         viewer.active.principal,
@@ -533,7 +535,7 @@ def request_exception(
         ),
         settings,
     )
-    return _see_other("/exceptions")
+    return see_other("/exceptions")
 
 
 # --- risk: exceptions, the priority queue, intelligence feeds ------------------------------
@@ -605,7 +607,7 @@ def decide_exception(
     except ShieldwallError as exc:
         error, status = exc.message, 400
     else:
-        return _see_other("/exceptions")
+        return see_other("/exceptions")
     with db.read() as session:
         return _exceptions(request, viewer, session, None, error, status)
 
@@ -685,7 +687,7 @@ def intel_page(
 def users_page(
     request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
 ) -> HTMLResponse:
-    _require(viewer, Action.ADMINISTER)
+    require_action(viewer, Action.ADMINISTER)
     return render(
         request,
         viewer,
@@ -705,7 +707,7 @@ def create_user(
     password: Annotated[str, Form(max_length=1024)],
     teams: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    _require(viewer, Action.ADMINISTER)
+    require_action(viewer, Action.ADMINISTER)
     with db.write() as session:
         accounts.create_user(
             session,
@@ -715,7 +717,7 @@ def create_user(
             password=password,
             actor=viewer.active.principal.actor,
         )
-    return _see_other("/admin/users")
+    return see_other("/admin/users")
 
 
 @router.post("/admin/users/{email}/active")
@@ -725,19 +727,19 @@ def set_user_active(
     db: Annotated[Database, Depends(database)],
     active: Annotated[bool, Form()],
 ) -> Response:
-    _require(viewer, Action.ADMINISTER)
+    require_action(viewer, Action.ADMINISTER)
     if email.strip().lower() == viewer.active.email and not active:
         raise InputError("you cannot disable your own account")
     with db.write() as session:
         accounts.set_active(session, email, active, viewer.active.principal.actor)
-    return _see_other("/admin/users")
+    return see_other("/admin/users")
 
 
 @router.get("/admin/tokens")
 def tokens_page(
     request: Request, viewer: Viewer, session: Annotated[Session, Depends(reading)]
 ) -> HTMLResponse:
-    _require(viewer, Action.ADMINISTER)
+    require_action(viewer, Action.ADMINISTER)
     return _tokens(request, viewer, session, None)
 
 
@@ -766,7 +768,7 @@ def create_token(
     expires: Annotated[int | None, Form(ge=1, le=accounts.TOKEN_MAX_DAYS)] = None,
 ) -> HTMLResponse:
     """Shows the new token once, on the page that answers the form (never in a URL)."""
-    _require(viewer, Action.ADMINISTER)
+    require_action(viewer, Action.ADMINISTER)
     with db.write() as session:
         made = accounts.create_token(
             session,
@@ -784,7 +786,7 @@ def create_token(
 def revoke_token(
     token_id: str, viewer: Editor, db: Annotated[Database, Depends(database)]
 ) -> Response:
-    _require(viewer, Action.ADMINISTER)
+    require_action(viewer, Action.ADMINISTER)
     with db.write() as session:
         accounts.revoke_token(session, token_id, viewer.active.principal.actor)
-    return _see_other("/admin/tokens")
+    return see_other("/admin/tokens")
