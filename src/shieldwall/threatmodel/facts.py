@@ -113,8 +113,11 @@ NODE: dict[str, AttrType] = {
     "features": list_of(Feature),
     "controls": _CONTROLS,
     "boundary_type": enum([*BoundaryType, "none"]),
+    "reachable_from_untrusted": BOOL,
 }
 """A flow's source and target, an entry point's component: actor or component alike."""
+
+_NODE_TYPES = list_of([*ComponentType, "actor"])
 
 _NEEDS: dict[str, AttrType] = {
     "data_classes": _DATA_CLASSES,
@@ -140,6 +143,12 @@ SCHEMAS: dict[str, dict[str, AttrType]] = {
         "inbound_count": INT,
         "outbound_count": INT,
         "inbound_protocols": list_of(Protocol),
+        "inbound_authentications": list_of(Authentication),
+        "inbound_authorizations": list_of(Authorization),
+        "inbound_source_types": _NODE_TYPES,
+        "outbound_protocols": list_of(Protocol),
+        "outbound_target_types": _NODE_TYPES,
+        "in_exposed_zone": BOOL,
         "receives_from_untrusted": BOOL,
         "receives_unauthenticated": BOOL,
         "receives_across_boundary": BOOL,
@@ -238,6 +247,7 @@ SCHEMAS: dict[str, dict[str, AttrType]] = {
         "audit_logging_anywhere": BOOL,
         "unvalidated_assumptions": INT,
         "internet_facing": BOOL,
+        "custom_component_count": INT,
     },
 }
 
@@ -317,6 +327,8 @@ class ModelIndex:
                 self.flows_of[asset_id].append(flow)
         self._nodes: dict[str, dict[str, Any]] = {}
         self._crossed: dict[str, list[BoundarySpec]] = {}
+        self._reached: frozenset[str] | None = None
+        self._exposed_zones: frozenset[str] | None = None
 
     # -- shared pieces -------------------------------------------------------------------
 
@@ -377,6 +389,62 @@ class ModelIndex:
             for f in self.inbound[component.id]
         ) or any(e.exposure == Exposure.INTERNET for e in self.entry_points[component.id])
 
+    def reached(self) -> frozenset[str]:
+        """The components that input from untrusted sources can reach, directly or through
+        other components: one pass over the flows (breadth first), computed once.
+
+        It starts at untrusted actors, clients, components exposed to the internet and
+        those with an internet entry point, and follows flows from source to target, and
+        from a queue back to a consumer that reads from it (a flow to the queue that only
+        receives, or is readonly). It does not pass through data stores (stored input is
+        each reader's own concern) nor external services (what a third party sends on is
+        partner data, not the attacker's)."""
+        if self._reached is not None:
+            return self._reached
+        reached: set[str] = set()
+        queue: list[str] = []
+
+        def reach(component_id: str) -> None:
+            if component_id in self.components and component_id not in reached:
+                reached.add(component_id)
+                queue.append(component_id)
+
+        for component in self.spec.components:
+            if component.type in CLIENT_TYPES or component.exposure == Exposure.INTERNET:
+                reach(component.id)
+        for entry in self.spec.entry_points:
+            if entry.exposure == Exposure.INTERNET:
+                reach(entry.component)
+        for actor in self.spec.actors:
+            if actor.trust in _LOW_TRUST:
+                for flow in self.outbound[actor.id]:
+                    reach(flow.target)
+        while queue:
+            component = self.components[queue.pop()]
+            if (
+                component.type in DATASTORE_TYPES
+                or component.type == ComponentType.EXTERNAL_SERVICE
+            ):
+                continue
+            for flow in self.outbound[component.id]:
+                reach(flow.target)
+            if component.type == ComponentType.QUEUE:
+                for flow in self.inbound[component.id]:
+                    if flow.readonly or (flow.receives and not flow.sends):
+                        reach(flow.source)
+        self._reached = frozenset(reached)
+        return self._reached
+
+    def exposed_zones(self) -> frozenset[str]:
+        """The innermost boundaries that hold a component facing the internet."""
+        if self._exposed_zones is None:
+            self._exposed_zones = frozenset(
+                c.boundary
+                for c in self.spec.components
+                if c.boundary is not None and self.node_facts(c.id)["internet_facing"]
+            )
+        return self._exposed_zones
+
     def controls_of(self, *lists: Iterable[str]) -> frozenset[str]:
         return self.catalogue.closure(c for controls in lists for c in controls)
 
@@ -406,6 +474,7 @@ class ModelIndex:
                 "features": [],
                 "controls": [],
                 "boundary_type": "none",
+                "reachable_from_untrusted": False,
             }
         else:
             component = self.components[element_id]
@@ -429,6 +498,7 @@ class ModelIndex:
                 "features": sorted(str(f) for f in component.features),
                 "controls": sorted(self.controls_of(component.controls)),
                 "boundary_type": str(chain[0].type) if chain else "none",
+                "reachable_from_untrusted": component.id in self.reached(),
             }
         self._nodes[element_id] = facts
         return facts
@@ -495,6 +565,16 @@ class ModelIndex:
                 "inbound_count": len(inbound),
                 "outbound_count": len(outbound),
                 "inbound_protocols": sorted({str(f.protocol) for f in inbound}),
+                "inbound_authentications": sorted({str(f.authentication) for f in inbound}),
+                "inbound_authorizations": sorted({str(f.authorization) for f in inbound}),
+                "inbound_source_types": sorted(
+                    {self.node_facts(f.source)["type"] for f in inbound}
+                ),
+                "outbound_protocols": sorted({str(f.protocol) for f in outbound}),
+                "outbound_target_types": sorted(
+                    {self.node_facts(f.target)["type"] for f in outbound}
+                ),
+                "in_exposed_zone": component.boundary in self.exposed_zones(),
                 "receives_from_untrusted": any(self.is_untrusted_source(f.source) for f in inbound),
                 "receives_unauthenticated": any(
                     f.authentication == Authentication.NONE for f in inbound
@@ -670,6 +750,7 @@ class ModelIndex:
             "audit_logging_anywhere": "audit-logging" in all_controls,
             "unvalidated_assumptions": sum(not a.validated for a in spec.assumptions),
             "internet_facing": any(self.internet_facing(c) for c in spec.components),
+            "custom_component_count": sum(custom_developed(c) for c in spec.components),
         }
         return self._element("model", "model", spec, all_controls, facts)
 
