@@ -60,15 +60,9 @@ def facts(model: dict[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def test_every_element_has_exactly_the_declared_facts() -> None:
-    for path, found in facts(SHOP).items():
-        kind = next(k for k, v in SCHEMAS.items() if path.startswith(_prefix(k)))
-        assert set(found) == set(SCHEMAS[kind]), path
-
-
-def _prefix(kind: str) -> str:
-    return {"entry_point": "entry_points/", "boundary": "boundaries/", "model": "model/"}.get(
-        kind, f"{kind}s/"
-    )
+    index = ModelIndex(ThreatModelSpec.model_validate(SHOP), catalogue())
+    for element in index.elements():
+        assert set(element.facts) == set(SCHEMAS[element.kind]), element.path
 
 
 def test_reachable_from_untrusted_follows_flows_through_processes_and_queues() -> None:
@@ -122,4 +116,4 @@ def test_in_exposed_zone_marks_components_sharing_a_boundary_with_the_internet()
 def test_custom_component_count() -> None:
     # web, api, worker, reporter, importer, notifier (processes, APIs and web applications
     # default to custom code; the rest do not).
-    assert facts(SHOP)["model/model"]["custom_component_count"] == 6
+    assert facts(SHOP)["model"]["custom_component_count"] == 6

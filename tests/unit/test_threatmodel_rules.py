@@ -119,7 +119,7 @@ def webshop() -> dict[str, Threat]:
         "third-party-script-compromise:components/storefront",
         "tracking-without-consent:components/storefront",
         "unsigned-deployment-artifacts:components/pipeline",
-        "no-security-monitoring:model/model",
+        "no-security-monitoring:model",
         "personal-data-in-logs:assets/app-logs",
     ],
 )
@@ -136,7 +136,7 @@ def test_webshop_raises_what_a_reviewer_would(webshop: dict[str, Threat], threat
         "cross-site-request-forgery:components/storefront",
         "broken-object-level-authorization:components/orders-api",
         "llm-excessive-agency:components/support-bot",
-        "volumetric-ddos:model/model",
+        "volumetric-ddos:model",
         "personal-data-shared-with-processor:flows/api-to-payment-provider",
     ],
 )

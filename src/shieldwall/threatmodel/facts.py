@@ -532,7 +532,7 @@ class ModelIndex:
     ) -> Element:
         exclusions = {e.rule: e.reason for e in getattr(spec, "exclude", ())}
         return Element(
-            f"{PATH_PREFIX[kind]}/{key}",
+            "model" if kind == "model" else f"{PATH_PREFIX[kind]}/{key}",
             kind,
             facts["name"],
             controls,

@@ -24,7 +24,7 @@ from shieldwall.threatmodel.vocabulary import ThreatStatus
 
 MAX_TRACKING_BYTES = 5_000_000
 ThreatId = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9-]+:[a-z_]+/[a-z0-9._-]+$", max_length=300)
+    str, StringConstraints(pattern=r"^[a-z0-9-]+:([a-z_]+/[a-z0-9._-]+|model)$", max_length=300)
 ]
 Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
