@@ -25,6 +25,7 @@ from shieldwall.errors import InputError
 MAX_DEPTH = 50
 _COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 MAX_NODES = 200_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 Loc = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -186,16 +187,36 @@ class _Converter:
 
     def _mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        inherited: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode):
                 raise InputError.in_file(self.document.path, "keys must be plain text", line)
+            if key_node.tag == _MERGE_TAG:
+                inherited = {**self._merged(value_node, (*loc, "<<"), line), **inherited}
+                continue
             key = str(self.convert(key_node, (*loc, "<key>")))
             if key in out:
                 raise InputError.in_file(self.document.path, f"duplicate key {key!r}", line)
             self.document.lines[(*loc, key)] = line
             out[key] = self.convert(value_node, (*loc, key))
-        return out
+        for key in inherited.keys() - out.keys():
+            self.document.lines.setdefault((*loc, key), self.document.lines.get((*loc, "<<"), 1))
+        return {**inherited, **out} if inherited else out
+
+    def _merged(self, node: Node, loc: Loc, line: int) -> dict[str, Any]:
+        """The keys a merge key (``<<: *base`` or ``<<: [*a, *b]``) brings in: the
+        mapping's own keys win over them, and an earlier base over a later one."""
+        value = self.convert(node, loc)
+        bases = value if isinstance(value, list) else [value]
+        if not all(isinstance(base, dict) for base in bases):
+            raise InputError.in_file(
+                self.document.path, "a merge key (<<) must name a mapping or a list of them", line
+            )
+        merged: dict[str, Any] = {}
+        for base in reversed(bases):
+            merged.update(base)
+        return merged
 
 
 def validation_problems(exc: ValidationError) -> list[tuple[Loc, str]]:
