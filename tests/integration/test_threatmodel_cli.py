@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Cli
+from tests.conftest import Cli, shared_data
 
 MODEL = """\
 shieldwall_threat_model: 1
@@ -299,3 +299,23 @@ def test_diagram_formats(tm: Cli) -> None:
     tm.ok("threatmodel", "diagram", model, "--format", "svg", "--out", "d.svg")
     assert Path("d.svg").read_text().lstrip().startswith("<svg")
     assert tm("threatmodel", "diagram", model, "--format", "png").code == 2
+
+
+def test_import_threagile_then_check_and_export_tmbom(tm: Cli) -> None:
+    source = shared_data("threatmodels", "threagile-example.yaml")
+    result = tm.ok("threatmodel", "import", source, "--from", "threagile", "--out", "tg.yaml")
+    assert "risk_tracking entries not imported" in result.err
+    assert Path("tg.yaml").read_text().startswith("# Imported from Threagile file")
+    found = threats(tm, "tg.yaml")
+    assert "unencrypted-flow-across-boundary:flows/load-balancer-to-apache-webserver" in found
+    report = tm.ok("threatmodel", "report", "tg.yaml").out
+    # A reviewer's report: each kind of threat said once, with the elements it affects.
+    headings = [line for line in report.splitlines() if line.startswith("### ")]
+    assert len(headings) == len(set(headings))
+    assert len(headings) < len([t for t in found.values() if t["status"] == "open"])
+    exported = json.loads(tm.ok("threatmodel", "export", "tg.yaml", "--format", "tmbom").out)
+    Path("tg.json").write_text(json.dumps(exported))
+    back = tm.ok("threatmodel", "import", "tg.json", "--from", "tmbom", "--out", "back.yaml")
+    assert back.code == 0
+    assert set(threats(tm, "back.yaml")) == set(found)
+    assert tm("threatmodel", "import", source, "--from", "visio").code == 2

@@ -1,4 +1,5 @@
-"""``shieldwall threatmodel ...``: check, report, diff, and the vocabularies."""
+"""``shieldwall threatmodel ...``: check, report, diagram, diff, import and export models;
+push, list and treat them in the store; the vocabularies."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from shieldwall.structured import read_text
 from shieldwall.threatmodel import diagram, report, store
 from shieldwall.threatmodel import diff as model_diff
 from shieldwall.threatmodel.controls import catalogue
+from shieldwall.threatmodel.importers import IMPORTERS, dump_model, import_model
 from shieldwall.threatmodel.model import MAX_MODEL_BYTES
 from shieldwall.threatmodel.remote import push_to_server
 from shieldwall.threatmodel.rules import load_rules
 from shieldwall.threatmodel.schemas import ThreatModelSpec
 from shieldwall.threatmodel.service import Analysis, analyse
+from shieldwall.threatmodel.tmbom_export import export_tmbom
 from shieldwall.threatmodel.tracking import load_tracking, tracking_path_for
 from shieldwall.threatmodel.vocabulary import Level
 
@@ -397,3 +400,34 @@ def diagram_command(
     render = {"mermaid": diagram.mermaid, "dot": diagram.dot, "svg": diagram.svg}[fmt]
     text = render(analysis)
     _write(text if text.endswith("\n") else text + "\n", out)
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[Path, typer.Argument(help="The model in another tool's format.")],
+    tool: Annotated[str, typer.Option("--from", help=f"The format: {', '.join(IMPORTERS)}.")],
+    out: OutOption = None,
+) -> None:
+    """Turn a Threagile, pytm (JSON), Threat Dragon v2 or TM-BOM model into a Shieldwall
+    model; what could not be carried over is listed (on standard error, and at the top of
+    the file) for the reviewer."""
+    result = import_model(source, tool)
+    _write(dump_model(result.spec, imported_from=result.origin, notes=result.notes), out)
+    for note in result.notes:
+        _say(f"note: {note}")
+
+
+@app.command("export")
+def export_command(
+    model: ModelArgument,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="tmbom.")] = "tmbom",
+    out: OutOption = None,
+    tracking: TrackingOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """The model and its threats in another format: OWASP TM-BOM (threat model library
+    schema 1.0.1) JSON."""
+    if fmt != "tmbom":
+        raise InputError(f"--format {fmt!r}: use tmbom")
+    document = export_tmbom(_analyse(model, tracking, rules))
+    _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", out)

@@ -510,7 +510,9 @@ class ModelIndex:
             if not component.out_of_scope:
                 yield self._component(component)
         for flow in self.spec.flows:
-            if not self._out_of_scope(flow.source) and not self._out_of_scope(flow.target):
+            # A flow from an out-of-scope client into an in-scope server is still the
+            # server's way in: only flows with both ends out of scope are left out.
+            if not (self._out_of_scope(flow.source) and self._out_of_scope(flow.target)):
                 yield self._flow(flow)
         for asset in self.spec.assets:
             yield self._asset(asset)
