@@ -19,8 +19,10 @@ see ``benchmarks.matching``), the secrets scan against detect-secrets (throughpu
 installed site-packages, precision and recall on a planted corpus: ``benchmarks.secrets``),
 the gate over a 100,000-result SARIF report (20,000 with ``--quick``; target a decision
 under 3 s for a report the store knows, in process and as ``shieldwall gate`` end to end:
-see ``benchmarks.gate``), then every web page and API list timed on a SQLite store of
-1,000,000 findings (50,000 with ``--quick``), target under 300 ms each: see ``benchmarks.pages``.
+see ``benchmarks.gate``), threat model checking of 1,000 elements and 3,000 flows against
+OWASP pytm on the same model (target under 2 s: see ``benchmarks.threatmodel``), then every
+web page and API list timed on a SQLite store of 1,000,000 findings (50,000 with
+``--quick``), target under 300 ms each: see ``benchmarks.pages``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from benchmarks import gate, matching, pages
+from benchmarks import gate, matching, pages, threatmodel
 from benchmarks import secrets as secrets_benchmark
 from benchmarks.generate import (
     sized_indices,
@@ -256,6 +258,8 @@ def main() -> None:
     secrets_benchmark.main([])
     print()
     gate.main(["--results", str(gate.QUICK_RESULTS if args.quick else gate.RESULTS)])
+    print()
+    threatmodel.main(["--repeat", "1" if args.quick else "3"])
     if not args.no_pages:
         print()
         pages.run(pages.QUICK_SIZE if args.quick else pages.SIZE)
