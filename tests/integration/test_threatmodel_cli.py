@@ -319,3 +319,8 @@ def test_import_threagile_then_check_and_export_tmbom(tm: Cli) -> None:
     assert back.code == 0
     assert set(threats(tm, "back.yaml")) == set(found)
     assert tm("threatmodel", "import", source, "--from", "visio").code == 2
+
+
+def test_the_published_json_schema_is_the_one_the_command_prints(tm: Cli) -> None:
+    published = Path(__file__).parents[2] / "docs" / "threat-model.schema.json"
+    assert json.loads(published.read_text()) == json.loads(tm.ok("threatmodel", "schema").out)

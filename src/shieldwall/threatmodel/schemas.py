@@ -38,7 +38,7 @@ NeedWord = Literal["none", "low", "medium", "high", "critical"]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Exclusion(_Spec):
