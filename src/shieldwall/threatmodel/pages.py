@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from shieldwall.auth.policy import Action
+from shieldwall.clock import utcnow
 from shieldwall.config import Settings
 from shieldwall.db.engine import Database
 from shieldwall.errors import InputError
@@ -73,7 +74,7 @@ def threat_model_page(
         versions=store.versions(session, model),
         statuses=[s.value for s in ThreatStatus],
         error=error,
-        today=dt.date.today().isoformat(),
+        today=utcnow().date().isoformat(),
     )
 
 
