@@ -1,8 +1,9 @@
 #!/bin/sh
 # The demo behind `make demo`: a fresh embedded store (in .demo/), the sample organisation,
 # and thirteen reports from twelve tools, imported as a CI pipeline would, then the findings
-# per service; then it serves the web UI and the API at http://127.0.0.1:8000 with one login
-# per role (DEMO_SERVE=no stops before serving). Every command is one a user types.
+# per service, risk and an exception, a threat model; then it serves the web UI and the API
+# at http://127.0.0.1:8000 with one login per role (DEMO_SERVE=no stops before serving).
+# Every command is one a user types.
 set -eu
 cd "$(dirname "$0")/../.."
 export SHIELDWALL_HOME="$PWD/.demo"
@@ -63,6 +64,13 @@ exception=$(shieldwall exception request --finding "$accept" --reason "internal 
     --as raj@acme.example)
 step shieldwall exception approve "$exception" --as sec@acme.example
 step shieldwall exception list
+
+echo
+echo "Design review: the payments team's threat model, checked, then stored for payments-api"
+echo "(its open threats raise the findings with the same CWE) and threat-model coverage:"
+step shieldwall threatmodel check examples/demo/threatmodels/payments-api.yaml
+step shieldwall threatmodel push examples/demo/threatmodels/payments-api.yaml
+step shieldwall threatmodel coverage
 
 token=$(shieldwall token create --name demo-ci --team payments --scope ingest --json |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
