@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from shieldwall.ingest.source import JSON_BUFFER, ReportSource, describe_json_error
+from shieldwall.ingest.source import JSON_BUFFER, ReportError, ReportSource, describe_json_error
 
 MAX_ITEM_EVENTS = 2_000_000
 """A bulk element (one result, one component) with more values than this is no real tool's."""
@@ -141,32 +141,39 @@ def _guarded_events(
     for path in skip:
         parent, _, key = path.rpartition(".")
         parents[parent] = parents.get(parent, frozenset()) | {key}
-    skip_depth = -1  # while a skipped value is read: the depth of its key
+    tracked = (*levels, *bulk)
+    # Skipped values where nothing is tracked but their own elements (every real one) are
+    # read by a tighter loop, ``_skip_plain``: they hold most of a report's events.
+    plain = {
+        path
+        for path in skip
+        if not any(p == path or p.startswith(f"{path}.") for p in tracked if p != f"{path}.item")
+    }
+    skip_depth = -1  # while a skipped value is read (by this loop): the depth of its key
     max_depth = source.max_depth
     depth = 0
     level_of = {level: i for i, level in enumerate(levels)}
     # Values nested deeper than every tracked prefix cannot be at one: skip the lookups.
-    shallow = max((p.count(".") + 2 for p in (*levels, *bulk)), default=0)
+    shallow = max((p.count(".") + 2 for p in tracked), default=0)
     indices = [-1] * len(levels)
     item_start = -1  # event number where the current bulk element started
     item_depth = 0
     parser = ijson.parse(
         stream, buf_size=JSON_BUFFER, multiple_values=multiple_values, use_float=True
     )
+    events = enumerate(parser)
     try:
-        for number, event in enumerate(parser):
+        for number, event in events:
             prefix, kind, value = event
             if kind in _STARTS:
                 depth += 1
                 if depth > max_depth:
-                    raise source.error(f"JSON nested deeper than {max_depth} levels")
+                    raise _too_deep(source)
             elif kind in _ENDS:
                 depth -= 1
                 if item_start >= 0 and depth < item_depth:
                     if number - item_start > MAX_ITEM_EVENTS:
-                        raise source.error(
-                            f"an element of {prefix} holds over {MAX_ITEM_EVENTS} values"
-                        )
+                        raise _too_large(source, prefix)
                     item_start = -1
                 if skip_depth < 0:
                     yield event
@@ -176,8 +183,15 @@ def _guarded_events(
             elif kind == "map_key":
                 if skip_depth < 0:
                     if prefix in parents and value in parents[prefix]:
-                        scan.skipped.add(f"{prefix}.{value}" if prefix else value)
-                        skip_depth = depth
+                        path = f"{prefix}.{value}" if prefix else value
+                        scan.skipped.add(path)
+                        # (Not inside an element being measured: that needs this loop.)
+                        if path in plain and item_start < 0:
+                            element = f"{path}.item"
+                            found = _skip_plain(events, source, depth, element)
+                            _count(scan.counts[element], tuple(indices), found)
+                        else:
+                            skip_depth = depth
                     else:
                         yield event
                 continue
@@ -192,12 +206,7 @@ def _guarded_events(
                 for deeper in range(level + 1, len(indices)):
                     indices[deeper] = -1
             if prefix in bulk:
-                groups = scan.counts[prefix]
-                position = tuple(indices)
-                if groups and groups[-1][0] == position:
-                    groups[-1] = (position, groups[-1][1] + 1)
-                else:
-                    groups.append((position, 1))
+                _count(scan.counts[prefix], tuple(indices), 1)
                 if kind in _STARTS:
                     item_start, item_depth = number, depth
             if skip_depth < 0:
@@ -208,3 +217,60 @@ def _guarded_events(
         raise source.error(describe_json_error(exc)) from exc
     except UnicodeDecodeError as exc:
         raise source.error("not UTF-8 text") from exc
+
+
+def _skip_plain(
+    events: Iterator[tuple[int, tuple[str, str, Any]]],
+    source: ReportSource,
+    depth: int,
+    element: str,
+) -> int:
+    """Read past the value of a skipped key at ``depth`` whose only tracked content is its
+    elements (at ``element``) with the checks of ``_guarded_events``, fewer of them per
+    event; the number of elements."""
+    max_depth = source.max_depth
+    top = depth
+    child = depth + 2  # where an element that is a container starts
+    found = 0
+    item_start = -1
+    for number, (prefix, kind, _) in events:
+        if kind in _STARTS:
+            depth += 1
+            if depth > max_depth:
+                raise _too_deep(source)
+            if depth == child and prefix == element:
+                found += 1
+                item_start = number
+        elif kind in _ENDS:
+            depth -= 1
+            if item_start >= 0 and depth < child:
+                if number - item_start > MAX_ITEM_EVENTS:
+                    raise _too_large(source, prefix)
+                item_start = -1
+            if depth == top:
+                break
+        elif depth == top:  # the value is a scalar
+            break
+        elif depth == top + 1 and kind != "map_key" and prefix == element:
+            found += 1  # a scalar element
+    return found
+
+
+def _count(
+    groups: list[tuple[tuple[int, ...], int]], position: tuple[int, ...], found: int
+) -> None:
+    """Add ``found`` elements under the enclosing elements at ``position``."""
+    if not found:
+        return
+    if groups and groups[-1][0] == position:
+        groups[-1] = (position, groups[-1][1] + found)
+    else:
+        groups.append((position, found))
+
+
+def _too_deep(source: ReportSource) -> ReportError:
+    return source.error(f"JSON nested deeper than {source.max_depth} levels")
+
+
+def _too_large(source: ReportSource, prefix: str) -> ReportError:
+    return source.error(f"an element of {prefix} holds over {MAX_ITEM_EVENTS} values")

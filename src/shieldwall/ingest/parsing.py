@@ -33,8 +33,12 @@ def title(value: object, fallback: str = "(untitled)") -> str:
 
 def description(*parts: object) -> str | None:
     """The distinct non-empty parts, cleaned, one paragraph each, within ``DESCRIPTION_MAX``."""
-    found = [clean(t, DESCRIPTION_MAX) for t in (text(p) for p in parts) if t]
-    joined = "\n\n".join(dict.fromkeys(found))
+    found: dict[str, None] = {}  # distinct, in order
+    for part in parts:
+        value = text(part)
+        if value:
+            found[clean(value, DESCRIPTION_MAX)] = None
+    joined = "\n\n".join(found)
     if len(joined) > DESCRIPTION_MAX:
         joined = joined[: DESCRIPTION_MAX - 1] + "…"
     return joined or None

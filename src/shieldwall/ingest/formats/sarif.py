@@ -149,6 +149,9 @@ class SarifFormat:
 
 
 _NO_RULE: Mapping[str, Any] = {}
+_KEY_TYPES = (str, int, type(None))
+_MAX_CACHED = 100_000
+"""Entries of each of a run's caches: a hostile report can make every reference distinct."""
 
 
 # A result's own confidence (Shieldwall's secrets run: high, medium, low), else its rule's
@@ -213,6 +216,8 @@ class _Run:
             if uri and uri.startswith("file:")
         ]
         self._facts_cache: dict[int, _RuleFacts] = {}
+        self._references: dict[tuple[Any, ...], tuple[Mapping[str, Any], _RuleFacts, str]] = {}
+        self._paths: dict[str, str | None] = {}
         self.artifacts = [
             text(dig(artifact, "location", "uri"))
             for artifact in sequence(mapping(run).get("artifacts"))
@@ -221,9 +226,7 @@ class _Run:
     def finding(self, result: Mapping[str, Any]) -> RawFinding | None:
         if result.get("kind") in _SKIPPED_KINDS or result.get("baselineState") == "absent":
             return None
-        entry = self._rule(result)
-        facts = self._facts(entry)
-        rule_id = rule(result.get("ruleId") or dig(result, "rule", "id") or entry.get("id"))
+        entry, facts, rule_id = self._reference(result)
         properties = mapping(result.get("properties"))
         message = self._message(result, entry)
         location = mapping(dig(result, "locations", 0, "physicalLocation"))
@@ -235,7 +238,7 @@ class _Run:
         level = text(result.get("level"))
         if level and facts.by_level:  # a result's level beats its rule's default level
             severity, tool_severity = _LEVELS.get(level, Severity.MEDIUM), level
-        kind, cwes = facts.kind, facts.cwe_ids
+        kind, cwes, confidence = facts.kind, facts.cwe_ids, facts.confidence
         if properties or result.get("taxa"):
             # Rare: the result overrides what its rule says.
             severity, tool_severity = _severity(properties, (severity, tool_severity))
@@ -243,6 +246,7 @@ class _Run:
             kind = self._kind(facts.tags | tags) if tags else kind
             extra = [*strings(properties.get("cwe")), *_taxa_cwes(result.get("taxa"))]
             cwes = cwe_ids([*cwes, *extra]) if extra else cwes
+            confidence = _CONFIDENCE.get(str(properties.get("confidence")).lower(), confidence)
         vuln_ids: list[str] = []
         component = None
         fixed_version = None
@@ -278,10 +282,9 @@ class _Run:
             line=integer(region.get("startLine")),
             end_line=integer(region.get("endLine")),
             snippet=snippet,
-            tool_fingerprints={
-                **_string_map(result.get("fingerprints")),
-                **_string_map(result.get("partialFingerprints")),
-            },
+            tool_fingerprints=_string_map(
+                result.get("fingerprints"), result.get("partialFingerprints")
+            ),
             component=component,
             fixed_version=fixed_version,
             secret=(
@@ -293,7 +296,7 @@ class _Run:
             secret_sha1=text(properties.get("secretSha1")) if kind is Kind.SECRET else None,
             status=status,
             status_reason=reason,
-            confidence=_CONFIDENCE.get(str(properties.get("confidence")).lower(), facts.confidence),
+            confidence=confidence,
         )
 
     def _facts(self, entry: Mapping[str, Any]) -> _RuleFacts:
@@ -331,6 +334,32 @@ class _Run:
             self._facts_cache[id(entry)] = facts
         return facts
 
+    def _reference(self, result: Mapping[str, Any]) -> tuple[Mapping[str, Any], _RuleFacts, str]:
+        """The rule a result refers to, what the rule says, and the result's rule id: worked
+        out once per distinct reference (a run's results repeat a few)."""
+        reference = mapping(result.get("rule"))
+        key = (
+            result.get("ruleId"),
+            result.get("ruleIndex", reference.get("index")),
+            dig(reference, "toolComponent", "index"),
+            reference.get("id"),
+        )
+        # Plain str, int and None only: as dict keys True, 1 and 1.0 are one, as references
+        # they are not.
+        cacheable = (
+            type(key[0]) in _KEY_TYPES
+            and type(key[1]) in _KEY_TYPES
+            and type(key[2]) in _KEY_TYPES
+            and type(key[3]) in _KEY_TYPES
+        )
+        found = self._references.get(key) if cacheable else None
+        if found is None:
+            entry = self._rule(result)
+            found = (entry, self._facts(entry), rule(key[0] or key[3] or entry.get("id")))
+            if cacheable and len(self._references) < _MAX_CACHED:
+                self._references[key] = found
+        return found
+
     def _rule(self, result: Mapping[str, Any]) -> Mapping[str, Any]:
         """The rule a result refers to (by index, then by id), or an empty rule."""
         reference = mapping(result.get("rule"))
@@ -352,7 +381,7 @@ class _Run:
             body = text(dig(entry, "messageStrings", message["id"], "text"))
         if body is None:
             return None
-        arguments = strings(message.get("arguments"))
+        arguments = strings(message.get("arguments")) if "arguments" in message else None
         if arguments:
             body = _PLACEHOLDER.sub(
                 lambda m: (
@@ -381,12 +410,18 @@ class _Run:
             uri = self.artifacts[index]
         if uri is None:
             return None
+        if uri in self._paths:  # a run's results are in far fewer files
+            return self._paths[uri]
+        relative = uri
         for base in self.bases:
             # An absolute URI under a declared root (the CI checkout) becomes repo-relative.
-            if uri.startswith(base):
-                uri = uri[len(base) :]
+            if relative.startswith(base):
+                relative = relative[len(base) :]
                 break
-        return normalize_path(uri)
+        path = normalize_path(relative)
+        if len(self._paths) < _MAX_CACHED:
+            self._paths[uri] = path
+        return path
 
 
 def _component(
@@ -411,7 +446,10 @@ def _component(
 
 
 def _suppression(result: Mapping[str, Any]) -> tuple[Status | None, str | None]:
-    for suppression in iter_dicts(result.get("suppressions")):
+    suppressions = result.get("suppressions")
+    if not suppressions:  # most results: no need to start the loop
+        return None, None
+    for suppression in iter_dicts(suppressions):
         state = suppression.get("status")
         if state in (None, "accepted"):
             how = text(suppression.get("kind")) or "suppressed"
@@ -438,8 +476,9 @@ def _index(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _string_map(value: object) -> dict[str, str]:
-    return {str(k): v for k, v in mapping(value).items() if isinstance(v, str)}
+def _string_map(*values: object) -> dict[str, str]:
+    """The string members of JSON objects, merged (a later object's win)."""
+    return {str(k): v for value in values for k, v in mapping(value).items() if isinstance(v, str)}
 
 
 FORMAT = SarifFormat()
