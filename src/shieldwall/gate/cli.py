@@ -14,7 +14,6 @@ from shieldwall.config import get_settings
 from shieldwall.errors import EXIT_CHECK_FAILED, InputError
 from shieldwall.gate.diff import changed_lines
 from shieldwall.gate.policy import load_gate_policy
-from shieldwall.gate.remote import gate_on_server
 from shieldwall.gate.report import github_annotations, junit, markdown
 from shieldwall.gate.schemas import GateResult
 from shieldwall.gate.service import GateRequest, friction, override, run_gate, run_rows
@@ -101,6 +100,8 @@ def gate_command(
         actor=cli_actor(),
     )
     if settings.server_url:
+        from shieldwall.gate.remote import gate_on_server  # its HTTP client: only for a server
+
         result = gate_on_server(request, policy_path, settings)
     else:
         result = run_gate(

@@ -116,6 +116,8 @@ class Verdict:
 
 _Make = Callable[[Outcome, str], Verdict]
 _Categories = Callable[[str], Iterable[str]]
+_DISMISSED = frozenset((Status.FALSE_POSITIVE, Status.NOT_AFFECTED))
+"""Not a problem, as triaged or as the tool's marker in the source says."""
 
 
 def judge(
@@ -128,12 +130,12 @@ def judge(
     def verdict(outcome: Outcome, reason: str, new: bool = True) -> Verdict:
         return Verdict(candidate, outcome, priority, urgency, reason, new)
 
-    if candidate.path and _ignored(candidate.path, policy.ignore_paths):
+    if candidate.path and policy.ignore_paths and _ignored(candidate.path, policy.ignore_paths):
         return verdict(Outcome.IGNORED, "in a path the gate policy ignores")
-    if candidate.asserted in (Status.FALSE_POSITIVE, Status.NOT_AFFECTED):
+    if candidate.asserted in _DISMISSED:
         return verdict(Outcome.SUPPRESSED, f"suppressed in the source ({candidate.tool})")
     known = context.known.get(candidate.fingerprint)
-    if known is not None and known.status in (Status.FALSE_POSITIVE, Status.NOT_AFFECTED):
+    if known is not None and known.status in _DISMISSED:
         by = f" by {known.status_by}" if known.status_by else ""
         words = known.status.value.replace("_", " ")
         return verdict(Outcome.TRIAGED, f"triaged as {words}{by} (finding {known.uid})", False)

@@ -9,9 +9,11 @@ findings that blocked it.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +67,15 @@ MAX_LISTED = 1000
 """Blocking findings and warnings each listed in a result (all are counted)."""
 _CHUNK = 1000
 _WHOLE_SERVICE = 5 * _CHUNK
+_KNOWN_COLUMNS = (
+    Finding.fingerprint,
+    Finding.uid,
+    Finding.status,
+    Finding.status_by,
+    Finding.exception_id,
+)
+_STATUSES = {status.value: status for status in Status}
+"""``Status(value)`` as a dict lookup: a hundred thousand enum calls take 50 ms."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,19 @@ def run_gate(
     settings: Settings,
 ) -> GateResult:
     """Decide and record; the result says what blocked and why."""
+    # The run's candidates, rows and verdicts are freed when ``_run_gate`` returns, before
+    # the collector is back: it then has none of them to pass over.
+    with _collector_paused():
+        return _run_gate(db, request, policy, risk_policy, settings)
+
+
+def _run_gate(
+    db: Database,
+    request: GateRequest,
+    policy: GatePolicy,
+    risk_policy: Policy,
+    settings: Settings,
+) -> GateResult:
     started = time.perf_counter()
     if not request.reports:
         raise InputError("give at least one report")
@@ -193,6 +217,22 @@ def run_gate(
     with db.write() as session:
         _record(session, service.id if service else None, request, policy, result, verdicts, now)
     return result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off during a gate run. A large report makes millions of
+    short-lived containers and keeps a hundred thousand candidates, rows and verdicts, none
+    of them in a reference cycle: the collector's passes over them cost a sixth of the run
+    and free nothing. Reference counting frees what is dropped as usual."""
+    if not gc.isenabled():  # already off (by the embedding program, or a concurrent gate)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _unknown(policy: GatePolicy, request: GateRequest) -> ServiceContext:
@@ -231,35 +271,30 @@ def _context(
         ).all()
         by_id = {row.id: Cover(row.uid, row.expires_at) for row in exceptions}
         rule_covers = {row.rule_id: by_id[row.id] for row in exceptions if row.rule_id is not None}
-        columns = (
-            Finding.fingerprint,
-            Finding.uid,
-            Finding.status,
-            Finding.status_by,
-            Finding.exception_id,
-        )
-        for row in _known_rows(session, service.id, list(candidates), columns):
-            if row.fingerprint not in candidates:
+        rows = _known_rows(session, service.id, list(candidates))
+        for fingerprint, uid, status, status_by, exception_id in rows:
+            if fingerprint not in candidates:
                 continue
-            known[row.fingerprint] = Known(row.uid, Status(row.status), row.status_by)
-            if row.exception_id in by_id:
-                finding_covers[row.fingerprint] = by_id[row.exception_id]
+            known[fingerprint] = Known(uid, _STATUSES[status], status_by)
+            if exception_id in by_id:
+                finding_covers[fingerprint] = by_id[exception_id]
     return Context(known, finding_covers, rule_covers, baseline, request.changed)
 
 
-def _known_rows(
-    session: Session, service_id: int, fingerprints: list[str], columns: tuple[Any, ...]
-) -> Iterator[Any]:
+def _known_rows(session: Session, service_id: int, fingerprints: list[str]) -> Iterator[Any]:
     """The service's findings with these fingerprints: looked up in batches for a usual
     report, read in one pass over the service's findings for a large one (a hundred
     thousand lookups cost more than reading the service's rows once)."""
-    query = select(*columns).where(Finding.service_id == service_id)
+    query = select(*_KNOWN_COLUMNS).where(Finding.service_id == service_id)
+    # Plain rows through the session's connection: the ORM's result processing would
+    # double the cost of a large read, and these columns need none of it.
+    connection = session.connection()
     if len(fingerprints) > _WHOLE_SERVICE:
-        yield from session.execute(query)
+        yield from connection.execute(query)
         return
     for start in range(0, len(fingerprints), _CHUNK):
         chunk = fingerprints[start : start + _CHUNK]
-        yield from session.execute(query.where(Finding.fingerprint.in_(chunk)))
+        yield from connection.execute(query.where(Finding.fingerprint.in_(chunk)))
 
 
 def _verdicts(
