@@ -6,68 +6,99 @@ Errors reach the user as one line on stderr with a documented exit code (see
 
 from __future__ import annotations
 
+import gc
+import importlib
 import os
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from shieldwall import __version__
-from shieldwall.audit.cli import app as audit_app
-from shieldwall.auth.cli import tokens as tokens_app
-from shieldwall.auth.cli import users as users_app
-from shieldwall.coverage.cli import coverage_command
-from shieldwall.db.cli import app as db_app
 from shieldwall.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ShieldwallError
-from shieldwall.exceptions.cli import app as exception_app
-from shieldwall.exceptions.cli import vex_app
-from shieldwall.findings.cli import app as findings_app
-from shieldwall.gate.cli import (
-    friction_command,
-    gate_command,
-    gate_override_command,
-    gate_runs_command,
-)
-from shieldwall.ingest.cli import components_command, formats_command, import_command
-from shieldwall.intel.cli import app as intel_app
-from shieldwall.inventory.cli import app as inventory_app
-from shieldwall.risk.cli import policy_app, sla_app
-from shieldwall.scan.cli import check_secrets_command, posture_command, sbom_command, scan_command
-from shieldwall.threatmodel.cli import app as threatmodel_app
-from shieldwall.web.cli import serve_command, worker_command
+
+# Every command, in the order help lists them, as "module:attribute" (a Typer is a group of
+# commands). A command's module is imported when the command is run or listed: importing
+# every domain's dependencies cost each command, however small, a second of start-up.
+COMMANDS = {
+    "import": "shieldwall.ingest.cli:import_command",
+    "formats": "shieldwall.ingest.cli:formats_command",
+    "scan": "shieldwall.scan.cli:scan_command",
+    "check-secrets": "shieldwall.scan.cli:check_secrets_command",
+    "gate": "shieldwall.gate.cli:gate_command",
+    "gate-runs": "shieldwall.gate.cli:gate_runs_command",
+    "gate-override": "shieldwall.gate.cli:gate_override_command",
+    "friction": "shieldwall.gate.cli:friction_command",
+    "sbom": "shieldwall.scan.cli:sbom_command",
+    "posture": "shieldwall.scan.cli:posture_command",
+    "components": "shieldwall.ingest.cli:components_command",
+    "coverage": "shieldwall.coverage.cli:coverage_command",
+    "serve": "shieldwall.web.cli:serve_command",
+    "worker": "shieldwall.web.cli:worker_command",
+    "db": "shieldwall.db.cli:app",
+    "audit": "shieldwall.audit.cli:app",
+    "inventory": "shieldwall.inventory.cli:app",
+    "findings": "shieldwall.findings.cli:app",
+    "intel": "shieldwall.intel.cli:app",
+    "exception": "shieldwall.exceptions.cli:app",
+    "vex": "shieldwall.exceptions.cli:vex_app",
+    "policy": "shieldwall.risk.cli:policy_app",
+    "sla": "shieldwall.risk.cli:sla_app",
+    "user": "shieldwall.auth.cli:users",
+    "token": "shieldwall.auth.cli:tokens",
+    "threatmodel": "shieldwall.threatmodel.cli:app",
+}
+
+
+class _LazyGroup(TyperGroup):
+    """The root command: loads each of ``COMMANDS`` when it is first asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        loaded = super().list_commands(ctx)
+        return [*COMMANDS, *(name for name in loaded if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            # A name that is no command's loads them all: "did you mean" picks among them.
+            for name in [cmd_name] if cmd_name in COMMANDS else COMMANDS:
+                if name not in self.commands:
+                    self.add_command(_load(name), name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _load(name: str) -> Any:
+    module, _, attribute = COMMANDS[name].partition(":")
+    if module not in sys.modules:
+        # Importing a command makes hundreds of thousands of objects that live as long as
+        # the process and hold no garbage: the cyclic collector's passes over them, while
+        # importing and after (unless frozen out of its reach), cost a tenth of a second.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            importlib.import_module(module)
+        finally:
+            if collecting:
+                gc.enable()
+        gc.freeze()
+    target = getattr(sys.modules[module], attribute)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    single = typer.Typer(add_completion=False)
+    single.command(name)(target)
+    return typer.main.get_command(single)
+
 
 app = typer.Typer(
     name="shieldwall",
+    cls=_LazyGroup,
     help="Security program control plane: inventory, findings, and the evidence they work.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(db_app, name="db")
-app.add_typer(audit_app, name="audit")
-app.add_typer(inventory_app, name="inventory")
-app.add_typer(findings_app, name="findings")
-app.add_typer(intel_app, name="intel")
-app.add_typer(exception_app, name="exception")
-app.add_typer(vex_app, name="vex")
-app.add_typer(policy_app, name="policy")
-app.add_typer(sla_app, name="sla")
-app.add_typer(users_app, name="user")
-app.add_typer(tokens_app, name="token")
-app.add_typer(threatmodel_app, name="threatmodel")
-app.command("import")(import_command)
-app.command("formats")(formats_command)
-app.command("scan")(scan_command)
-app.command("check-secrets")(check_secrets_command)
-app.command("gate")(gate_command)
-app.command("gate-runs")(gate_runs_command)
-app.command("gate-override")(gate_override_command)
-app.command("friction")(friction_command)
-app.command("sbom")(sbom_command)
-app.command("posture")(posture_command)
-app.command("components")(components_command)
-app.command("coverage")(coverage_command)
-app.command("serve")(serve_command)
-app.command("worker")(worker_command)
 
 
 def _version(value: bool) -> None:
