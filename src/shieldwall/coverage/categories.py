@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from shieldwall.findings.vocabulary import Kind
-from shieldwall.intel.match import TOOL as ADVISORY_MATCH_TOOL
+from shieldwall.intel import MATCH_TOOL as ADVISORY_MATCH_TOOL
 from shieldwall.scan.posture.tools import Category
 
 

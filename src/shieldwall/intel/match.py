@@ -26,13 +26,14 @@ from shieldwall.ingest.normalize import (
 )
 from shieldwall.ingest.records import RawComponent, RawFinding, Record, ToolRun
 from shieldwall.ingest.service import ImportRequest, ImportSummary, import_records
+from shieldwall.intel import MATCH_TOOL
 from shieldwall.intel.matching import Index, ecosystem_family, package_name_key
 from shieldwall.intel.models import Advisory, AdvisoryPackage
 from shieldwall.intel.osv import Affected, Range
 from shieldwall.inventory.models import Service
 from shieldwall.risk.policy import Policy
 
-TOOL = "shieldwall-intel"
+TOOL = MATCH_TOOL
 _CHUNK = 2000
 
 
