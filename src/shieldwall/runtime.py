@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from shieldwall.config import get_settings
 from shieldwall.db.engine import Database
-from shieldwall.db.migrate import ensure_current
+from shieldwall.db.revision import ensure_current
 
 
 @lru_cache(maxsize=1)
