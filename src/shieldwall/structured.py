@@ -232,7 +232,7 @@ def validation_problems(exc: ValidationError) -> list[tuple[Loc, str]]:
             problems.append((loc, f"{format_loc(loc)}: {_not_one_of(error)}"))
         else:
             message = error["msg"].removeprefix("Value error, ")
-            problems.append((loc, f"{format_loc(loc)}: {message}"))
+            problems.append((loc, f"{format_loc(loc)}: {message}" if loc else message))
     return problems
 
 

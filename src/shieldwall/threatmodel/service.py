@@ -11,7 +11,7 @@ from pathlib import Path
 from shieldwall.threatmodel.controls import catalogue
 from shieldwall.threatmodel.engine import Exclusion, Threat, by_risk, generate
 from shieldwall.threatmodel.facts import ModelIndex
-from shieldwall.threatmodel.model import LoadedModel, load_model, parse_model
+from shieldwall.threatmodel.model import LoadedModel, load_model
 from shieldwall.threatmodel.rules import RuleSet, load_rules
 from shieldwall.threatmodel.tracking import Tracking, apply, load_tracking, tracking_path_for
 
@@ -46,12 +46,6 @@ def analyse(
         tracking_path = tracking_path_for(path)
     tracking = load_tracking(tracking_path) if tracking_path is not None else None
     return analyse_loaded(model, rules, tracking, today)
-
-
-def analyse_text(
-    name: str, text: str, rules: RuleSet, tracking: Tracking | None, today: dt.date
-) -> Analysis:
-    return analyse_loaded(parse_model(Path(name), text, rules.ids), rules, tracking, today)
 
 
 def analyse_loaded(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,9 @@ from shieldwall.ids import new_uid
 from shieldwall.inventory.models import Service
 from shieldwall.risk.policy import Policy
 from shieldwall.risk.service import reprioritize
+from shieldwall.structured import validation_problems
 from shieldwall.threatmodel.diff import ModelDiff, diff
+from shieldwall.threatmodel.model import LoadedModel, parse_model
 from shieldwall.threatmodel.models import (
     StoredThreat,
     ThreatModel,
@@ -36,8 +39,8 @@ from shieldwall.threatmodel.models import (
     ThreatTreatment,
 )
 from shieldwall.threatmodel.report import counts
-from shieldwall.threatmodel.rules import RuleSet, builtin_rules
-from shieldwall.threatmodel.service import Analysis, analyse_text
+from shieldwall.threatmodel.rules import builtin_rules
+from shieldwall.threatmodel.service import Analysis, analyse_loaded
 from shieldwall.threatmodel.tracking import Tracking, TreatmentSpec
 from shieldwall.threatmodel.vocabulary import ThreatStatus
 
@@ -79,10 +82,13 @@ def _tracking(session: Session, model: ThreatModel | None) -> Tracking:
     )
 
 
-def _analyse(
-    session: Session, model: ThreatModel | None, name: str, source: str, rules: RuleSet
-) -> Analysis:
-    return analyse_text(name, source, rules, _tracking(session, model), utcnow().date())
+def _analyse(session: Session, model: ThreatModel | None, loaded: LoadedModel) -> Analysis:
+    return analyse_loaded(loaded, builtin_rules(), _tracking(session, model), utcnow().date())
+
+
+def _stored(model: ThreatModel, source: str) -> LoadedModel:
+    """A stored version's model (it was valid when pushed)."""
+    return parse_model(Path(f"{model.name}.yaml"), source, builtin_rules().ids)
 
 
 def push(
@@ -103,10 +109,10 @@ def push(
     the model's own ``service:``. Nothing is stored when the model is invalid."""
     if len(source.encode()) > MAX_SOURCE_BYTES:
         raise InputError.in_file(filename, f"above the limit of {MAX_SOURCE_BYTES} bytes")
-    rules = builtin_rules()
-    # Validate before anything is written (the treatments in the store come after).
-    checked = analyse_text(filename, source, rules, None, utcnow().date())
-    declared = checked.model.spec.service
+    # Read and check the model before anything is written; its threats come once the
+    # store's treatments are known.
+    loaded = parse_model(Path(filename), source, builtin_rules().ids)
+    declared = loaded.spec.service
     if service and declared and service != declared:
         raise InputError.in_file(
             filename, f"the model says service {declared!r}, the command says {service!r}"
@@ -131,7 +137,7 @@ def push(
             _store_treatment(session, model, threat_id, treatment, actor, now)
     digest = hashlib.sha256(source.encode()).hexdigest()
     latest = _latest(session, model)
-    analysis = _analyse(session, model, filename, source, rules)
+    analysis = _analyse(session, model, loaded)
     unchanged = latest is not None and latest.digest == digest
     if unchanged:
         assert latest is not None
@@ -270,8 +276,8 @@ def treat(
             decided=utcnow().date(),
             ticket=ticket,
         )
-    except ValueError as exc:
-        raise InputError(_first_problem(exc)) from None
+    except ValidationError as exc:
+        raise InputError("; ".join(problem for _, problem in validation_problems(exc))) from None
     if treatment.expires is not None and treatment.expires <= utcnow().date():
         raise InputError("expires must be in the future")
     before = session.get(ThreatTreatment, (model.id, threat_id))
@@ -280,7 +286,7 @@ def treat(
     latest = _latest(session, model)
     assert latest is not None
     session.flush()
-    analysis = _analyse(session, model, f"{model.name}.yaml", latest.source, builtin_rules())
+    analysis = _analyse(session, model, _stored(model, latest.source))
     _replace_threats(session, model, analysis)
     after = {k: _plain(getattr(treatment, k)) for k in TREATMENT_FIELDS}
     record(
@@ -311,13 +317,6 @@ def person(actor: str) -> str:
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _first_problem(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in errors())
-    return str(exc)
 
 
 def model_rows(
@@ -445,7 +444,7 @@ def version_of(session: Session, model: ThreatModel, number: int | None) -> Thre
 
 def analysis_of(session: Session, model: ThreatModel, number: int | None = None) -> Analysis:
     version = version_of(session, model, number)
-    return _analyse(session, model, f"{model.name}.yaml", version.source, builtin_rules())
+    return _analyse(session, model, _stored(model, version.source))
 
 
 def diff_versions(session: Session, model: ThreatModel, old: int, new: int) -> ModelDiff:
