@@ -94,15 +94,15 @@ def diff(old: Analysis, new: Analysis) -> ModelDiff:
             or earlier.status != threat.status
         ):
             result.threats_changed.append((earlier, threat))
-    changed = {c.path for c in result.elements if c.change == "changed"}
+    changed = {c.path: c.fields for c in result.elements if c.change == "changed"}
     for threat in new.threats:
         if threat.status != ThreatStatus.ACCEPTED:
             continue
         earlier = before.get(threat.id)
         if threat.element.path in changed:
-            fields = next(c.fields for c in result.elements if c.path == threat.element.path)
+            fields = ", ".join(changed[threat.element.path])
             result.acceptances_invalidated.append(
-                (threat, f"{threat.element.path} changed ({', '.join(fields)})")
+                (threat, f"{threat.element.path} changed ({fields})")
             )
         elif earlier is not None and threat.residual.score > earlier.residual.score:
             result.acceptances_invalidated.append(

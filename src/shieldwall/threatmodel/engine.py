@@ -23,7 +23,7 @@ Risk, on a 5 × 5 matrix:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,10 +184,3 @@ def by_risk(threats: Iterable[Threat]) -> list[Threat]:
             t.id,
         ),
     )
-
-
-def summary(threats: Iterable[Threat]) -> Mapping[str, int]:
-    counts: dict[str, int] = {}
-    for threat in threats:
-        counts[str(threat.status)] = counts.get(str(threat.status), 0) + 1
-    return counts

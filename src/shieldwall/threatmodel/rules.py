@@ -115,9 +115,6 @@ class RuleSet:
     def ids(self) -> frozenset[str]:
         return frozenset(rule.id for rule in self.rules)
 
-    def get(self, rule_id: str) -> Rule | None:
-        return next((rule for rule in self.rules if rule.id == rule_id), None)
-
 
 _ADAPTER = TypeAdapter(list[RuleSpec])
 
