@@ -177,6 +177,14 @@ def test_an_open_threat_raises_the_priority_of_a_finding_with_its_cwe(
     (factor,) = [f for f in explained["factors"] if f["name"] == "threat_model"]
     assert PLAIN in factor["text"]
     assert "raised one step" in factor["text"]
+    # The gate judges a new finding of that kind at the priority the store gives it.
+    gated = org(
+        "gate", sarif(tmp_path / "pr.sarif", [(CLEARTEXT, "app/other.py", 9)]),
+        "--service", "payments-api", "--format", "json",
+    )  # fmt: skip
+    items = json.loads(gated.out)
+    (item,) = [i for i in items["blocking"] + items["warnings"] if i["path"] == "app/other.py"]
+    assert item["priority"] == after["priority"]
     # Mitigate the threat in the model: the finding goes back down.
     model_file(tmp_path, extra="")
     text = (

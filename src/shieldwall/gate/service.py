@@ -59,6 +59,7 @@ from shieldwall.inventory.vocabulary import Exposure
 from shieldwall.risk.engine import Assessment, FindingFacts, ServiceContext, assess
 from shieldwall.risk.policy import Policy
 from shieldwall.risk.service import service_context
+from shieldwall.threatmodel.links import matching_threats, open_threats_by_cwe
 
 MAX_RECORDED_BLOCKS = 1000
 """Blocking findings kept per run (the most urgent): a first gate on a large service can
@@ -204,7 +205,8 @@ def _run_gate(
         )
         context = _context(session, service, read.candidates, baseline, request, now)
         service_facts = service_context(service) if service else _unknown(policy, request)
-        verdicts = _verdicts(session, read, context, service_facts, policy, risk_policy)
+        threats = open_threats_by_cwe(session, [service.id]).get(service.id, {}) if service else {}
+        verdicts = _verdicts(session, read, context, service_facts, threats, policy, risk_policy)
     missing = missing_scanners(
         policy,
         read.tools,
@@ -302,9 +304,12 @@ def _verdicts(
     read: ReadReports,
     context: Context,
     service: ServiceContext,
+    threats: dict[str, list[str]],
     policy: GatePolicy,
     risk_policy: Policy,
 ) -> list[Verdict]:
+    """Each candidate judged at the priority the store would give it: the same risk engine,
+    with the service's open threat-model threats by CWE (``threats``)."""
     intel = vulnerability_intel(
         session, (c.vulnerability_ids for c in read.candidates.values() if c.vulnerability_ids)
     )
@@ -326,6 +331,7 @@ def _verdicts(
                 tool_severity=candidate.tool_severity,
                 cwe_ids=candidate.cwe_ids,
                 intel=intel.get(candidate.vulnerability_ids),
+                threats=matching_threats(threats, candidate.cwe_ids),
             )
             assessment = memo[key] = assess(facts, service, risk_policy)
         verdicts.append(judge(candidate, assessment.priority, assessment.urgency, context, policy))

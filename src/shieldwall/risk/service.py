@@ -39,7 +39,7 @@ from shieldwall.risk.engine import (
 from shieldwall.risk.models import RiskState
 from shieldwall.risk.policy import Policy, Priority
 from shieldwall.risk.sla import Clock, SlaStatus, next_clock, restarted, sla_status
-from shieldwall.threatmodel.links import open_threats_by_cwe
+from shieldwall.threatmodel.links import matching_threats, open_threats_by_cwe
 
 _FINDINGS = cast(Table, Finding.__table__)
 RISK_COLUMNS = ("priority", "risk_score", "urgency", "priority_at", "sla_due")
@@ -86,9 +86,7 @@ class Prioritizer:
         if by_cwe is None:
             found = open_threats_by_cwe(self.session, [service_id])
             by_cwe = self._threats[service_id] = found.get(service_id, {})
-        if not by_cwe:
-            return ()
-        return tuple(sorted({t for cwe in cwe_ids for t in by_cwe.get(cwe, ())}))
+        return matching_threats(by_cwe, cwe_ids)
 
     def intel(self, rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], VulnIntel]:
         return vulnerability_intel(self.session, (r["vulnerability_ids"] for r in rows))

@@ -55,15 +55,8 @@ def linked_findings(session: Session, model: ThreatModel) -> dict[str, list[Find
     return linked
 
 
-def threats_of_finding(session: Session, finding: Finding) -> list[StoredThreat]:
-    """The open threats a finding matches (for the finding's page)."""
-    if not finding.cwe_ids:
-        return []
-    rows = session.scalars(
-        select(StoredThreat).where(
-            StoredThreat.service_id == finding.service_id,
-            StoredThreat.status == ThreatStatus.OPEN.value,
-        )
-    )
-    cwes = set(finding.cwe_ids)
-    return [t for t in rows if cwes & set(t.cwe_ids)]
+def matching_threats(by_cwe: dict[str, list[str]], cwe_ids: Iterable[str]) -> tuple[str, ...]:
+    """The threats of ``by_cwe`` (one service's) that share a CWE with a finding."""
+    if not by_cwe:
+        return ()
+    return tuple(sorted({t for cwe in cwe_ids for t in by_cwe.get(cwe, ())}))
